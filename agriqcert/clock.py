@@ -1,0 +1,10 @@
+"""One source of "now": timezone-aware UTC, truncated to what MongoDB stores (milliseconds)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)

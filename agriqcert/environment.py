@@ -1,0 +1,96 @@
+"""Strict readers for environment variables.
+
+Each reader raises ImproperlyConfigured with one line that names the variable and says what it
+accepts, so a typo in a deployment stops start-up instead of silently picking a default.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_SQL_ENGINES = {"django.db.backends.sqlite3", "django.db.backends.postgresql"}
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def env_str(name: str, default: str = "") -> str:
+    value = _raw(name)
+    return default if value is None else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false (got {value!r})")
+
+
+def env_int(name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"≥ {minimum}"
+        raise ImproperlyConfigured(f"{name} must be a whole number {bounds} (got {value!r})")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = _raw(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_url(name: str, default: str = "", *, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    value = _raw(name)
+    if value is None:
+        return default
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes or not parsed.netloc:
+        raise ImproperlyConfigured(
+            f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)} (got a value that is not)"
+        )
+    return value.rstrip("/")
+
+
+def env_database(name: str, default: str) -> dict:
+    value = _raw(name) or default
+    try:
+        config = environ.Env.db_url_config(value)
+    except Exception:  # noqa: BLE001 - django-environ raises several types for a bad URL
+        config = {}
+    if config.get("ENGINE") not in _SQL_ENGINES:
+        raise ImproperlyConfigured(
+            f"{name} must be a database URL such as sqlite:///db.sqlite3 or postgres://user:password@host/name"
+        )
+    return config
+
+
+def mongodb_database_name(name: str, uri: str) -> str:
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("mongodb", "mongodb+srv") or not parsed.netloc:
+        raise ImproperlyConfigured(f"{name} must start with mongodb:// or mongodb+srv:// (got a value that does not)")
+    database = parsed.path.lstrip("/")
+    if not database:
+        raise ImproperlyConfigured(f"{name} must name the database, e.g. mongodb://host:27017/agriqcert")
+    return database

@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from certificates.demo import create_demo_data
+
+DEMO_PASSWORD = "agriqcert-demo"  # demo accounts exist only in the embedded mode
+
+
+class Command(BaseCommand):
+    help = "Run the web app on the embedded default (and, there, the issuance worker in this process)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument("--demo", action="store_true", help="create demo users and batches (embedded mode)")
+
+    def handle(self, *args, addrport: str, demo: bool, **options) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        if demo:
+            if not settings.EMBEDDED_MODE:
+                raise CommandError("--demo only runs in the embedded mode; unset MONGODB_URI or drop --demo.")
+            self.create_demo_users()
+            batches = create_demo_data()
+            self.stdout.write(f"Demo data: {', '.join(b.batch_number for b in batches)}")
+            self.stdout.write(f"Demo logins (password {DEMO_PASSWORD!r}): admin, exporter, inspector")
+        call_command("runserver", addrport, use_reloader=False)
+
+    def create_demo_users(self) -> None:
+        users = get_user_model()
+        for username, staff in (("admin", True), ("exporter", False), ("inspector", False)):
+            if users.objects.filter(username=username).exists():
+                continue
+            user = users(username=username, email=f"{username}@example.org", is_staff=staff, is_superuser=staff)
+            user.set_password(DEMO_PASSWORD)
+            user.save()

@@ -1,0 +1,162 @@
+"""Django settings for AgriQCert.
+
+Every value comes from the environment (or an optional `.env` file beside manage.py); see
+`.env.example` for the full list. The defaults run the embedded mode, so one can just check out
+the code and it works; production sets DEBUG=false, SECRET_KEY and MONGODB_URI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from agriqcert.environment import (
+    env_bool,
+    env_database,
+    env_int,
+    env_list,
+    env_str,
+    env_url,
+    mongodb_database_name,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A real environment variable always wins over the .env file.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+INSECURE_SECRET_KEY = "insecure-development-key-change-me"
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_str("SECRET_KEY", INSECURE_SECRET_KEY)
+if not DEBUG and (SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 32):
+    raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 32 characters when DEBUG is off")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# Where the public pages live; used in credentials (context URL, status list) and QR codes.
+SITE_URL = env_url("SITE_URL", "http://localhost:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "agriqcert",
+    "certificates",
+    "notifications",
+    "issuance",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "agriqcert.urls"
+WSGI_APPLICATION = "agriqcert.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Django's own tables (users, groups, sessions, admin log) live in SQL; domain data in MongoDB.
+DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Unset: the embedded mode (mongomock in this process). Set: a real server or replica set.
+MONGODB_URI = env_str("MONGODB_URI")
+MONGODB_DB = mongodb_database_name("MONGODB_URI", MONGODB_URI) if MONGODB_URI else "agriqcert"
+EMBEDDED_MODE = not MONGODB_URI
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+LOGIN_URL = "/admin/login/"
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AgriQCert <noreply@localhost>")
+
+# The issuance worker (issuance/worker.py).
+WORKER_POLL_INTERVAL_MS = env_int("WORKER_POLL_INTERVAL_MS", 3000, minimum=10, maximum=3_600_000)
+WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 2, minimum=1, maximum=256)
+WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 120, minimum=10)
+WORKER_SHUTDOWN_GRACE_SECONDS = env_int("WORKER_SHUTDOWN_GRACE_SECONDS", 30, minimum=0)
+ISSUANCE_MAX_ATTEMPTS = 3
+JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
+# In the embedded mode the web server runs the worker in background threads.
+EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", True)
+
+# Credentials (certificates/credentials.py) and the issuer (issuance/inji/).
+CREDENTIAL_VALIDITY_DAYS = env_int("CREDENTIAL_VALIDITY_DAYS", 365, minimum=1, maximum=3650)
+INJI_MOCK_MODE = env_bool("INJI_MOCK_MODE", True)
+INJI_API_URL = env_url("INJI_API_URL")
+INJI_API_KEY = env_str("INJI_API_KEY")
+INJI_ISSUER_DID = env_str("INJI_ISSUER_DID")
+INJI_TIMEOUT_SECONDS = env_int("INJI_TIMEOUT_SECONDS", 30, minimum=1, maximum=600)
+MOCK_ISSUER_KEY_FILE = BASE_DIR / env_str("MOCK_ISSUER_KEY_FILE", "var/mock-issuer-ed25519.key")
+if INJI_ISSUER_DID and not INJI_ISSUER_DID.startswith("did:"):
+    raise ImproperlyConfigured("INJI_ISSUER_DID must be a DID such as did:web:certify.example.org")
+if not INJI_MOCK_MODE:
+    for _name, _value in (
+        ("INJI_API_URL", INJI_API_URL),
+        ("INJI_API_KEY", INJI_API_KEY),
+        ("INJI_ISSUER_DID", INJI_ISSUER_DID),
+    ):
+        if not _value:
+            raise ImproperlyConfigured(f"{_name} must be set when INJI_MOCK_MODE is false")
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+    raise ImproperlyConfigured("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "agriqcert": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "issuance": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "certificates": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "notifications": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
+}

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CertificatesConfig(AppConfig):
+    name = "certificates"
+
+    def ready(self) -> None:
+        from mongoengine import signals
+
+        from certificates.lifecycle import follow_inspection
+        from certificates.models import Inspection
+
+        signals.post_save.connect(follow_inspection, sender=Inspection)

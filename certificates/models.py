@@ -1,0 +1,157 @@
+"""Domain documents: a batch of produce, its inspections and the certificates issued for them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from mongoengine import (
+    DENY,
+    BooleanField,
+    DateField,
+    DateTimeField,
+    Document,
+    FloatField,
+    IntField,
+    ListField,
+    ObjectIdField,
+    ReferenceField,
+    StringField,
+    ValidationError,
+)
+
+from agriqcert.clock import utcnow
+from certificates.countries import validate_country
+
+QUANTITY_UNITS = ("kg", "t", "lb", "bag", "carton")
+
+
+class BatchStatus:
+    SUBMITTED = "submitted"
+    INSPECTION_FAILED = "inspection_failed"
+    AWAITING_CERTIFICATE = "awaiting_certificate"
+    CERTIFIED = "certified"
+    REVOKED = "revoked"
+    CHOICES = (SUBMITTED, INSPECTION_FAILED, AWAITING_CERTIFICATE, CERTIFIED, REVOKED)
+
+
+class Batch(Document):
+    batch_number = StringField(required=True, unique=True, regex=r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,63}$")
+    exporter = StringField(required=True, max_length=150)  # the exporter's username
+    exporter_name = StringField(required=True, max_length=200)  # organisation, as on the certificate
+    product = StringField(required=True, max_length=100)
+    variety = StringField(max_length=100)
+    hs_code = StringField(regex=r"^\d{4}(\.?\d{2}){0,2}$")
+    quantity = FloatField(required=True, min_value=0.001)
+    unit = StringField(required=True, choices=QUANTITY_UNITS)
+    origin_country = StringField(required=True, validation=validate_country)
+    origin_region = StringField(max_length=200)
+    farm = StringField(max_length=200)
+    harvest_date = DateField()
+    destination_country = StringField(validation=validate_country)
+    status = StringField(required=True, choices=BatchStatus.CHOICES, default=BatchStatus.SUBMITTED)
+    created_at = DateTimeField(required=True, default=utcnow)
+    updated_at = DateTimeField(required=True, default=utcnow)
+
+    meta = {
+        "collection": "batches",
+        "auto_create_index": False,
+        "indexes": [("exporter", "-created_at"), "status", "-created_at"],
+    }
+
+    def clean(self) -> None:
+        if self.harvest_date and self.harvest_date > date.today():
+            raise ValidationError("harvest_date cannot be in the future", field_name="harvest_date")
+        self.updated_at = utcnow()
+
+    def __str__(self) -> str:
+        return self.batch_number
+
+
+class Outcome:
+    PASSED = "passed"
+    FAILED = "failed"
+    CHOICES = (PASSED, FAILED)
+
+
+class Inspection(Document):
+    batch = ReferenceField(Batch, required=True, reverse_delete_rule=DENY)
+    inspector = StringField(required=True, max_length=150)  # the inspector's username
+    agency = StringField(required=True, max_length=200)  # the QA agency, as on the certificate
+    inspected_at = DateTimeField(required=True, default=utcnow)
+    moisture_percent = FloatField(required=True, min_value=0, max_value=100)
+    pesticide_residue_mg_per_kg = FloatField(required=True, min_value=0)
+    foreign_matter_percent = FloatField(min_value=0, max_value=100)
+    grade = StringField(max_length=40)
+    organic = BooleanField(default=False)
+    outcome = StringField(required=True, choices=Outcome.CHOICES)
+    notes = StringField(max_length=2000)
+    created_at = DateTimeField(required=True, default=utcnow)
+    updated_at = DateTimeField(required=True, default=utcnow)
+
+    meta = {
+        "collection": "inspections",
+        "auto_create_index": False,
+        "indexes": [("batch", "-inspected_at")],
+    }
+
+    def clean(self) -> None:
+        if self.inspected_at and self.inspected_at > utcnow():
+            raise ValidationError("inspected_at cannot be in the future", field_name="inspected_at")
+        self.updated_at = utcnow()
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == Outcome.PASSED
+
+
+def certificate_key(inspection_id: object, revision: int = 0) -> str:
+    """The key that allows exactly one certificate per passed inspection (and reissue)."""
+    return f"{inspection_id}:{revision}"
+
+
+class CertificateStatus:
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    CHOICES = (ACTIVE, REVOKED)
+
+
+class Certificate(Document):
+    certificate_key = StringField(required=True, unique=True)
+    batch = ReferenceField(Batch, required=True, reverse_delete_rule=DENY)
+    inspection = ReferenceField(Inspection, required=True, reverse_delete_rule=DENY)
+    revision = IntField(required=True, default=0, min_value=0)
+    job_id = ObjectIdField()  # the IssuanceJob that issued it
+    credential_json = StringField(required=True)  # exactly as issued, so signatures keep verifying
+    credential_id = StringField(required=True, unique=True)
+    issuer_did = StringField(required=True)
+    issued_via = StringField(required=True, choices=("mock", "inji"))
+    issued_at = DateTimeField(required=True)
+    valid_until = DateTimeField()
+    status = StringField(required=True, choices=CertificateStatus.CHOICES, default=CertificateStatus.ACTIVE)
+    status_list_id = StringField()
+    status_list_index = IntField(min_value=0)
+    revoked_at = DateTimeField()
+    revoked_by = StringField()
+    revocation_reason = StringField(max_length=500)
+    created_at = DateTimeField(required=True, default=utcnow)
+
+    meta = {
+        "collection": "certificates",
+        "auto_create_index": False,
+        "indexes": [("batch", "-issued_at"), "inspection", "status"],
+    }
+
+    def __str__(self) -> str:
+        return self.credential_id
+
+
+class StatusList(Document):
+    """A W3C Bitstring Status List for revocation; the revoked indexes are its set bits."""
+
+    list_id = StringField(required=True, unique=True)
+    size = IntField(required=True, min_value=131_072)
+    next_index = IntField(required=True, default=0)
+    revoked = ListField(IntField())
+    updated_at = DateTimeField(required=True, default=utcnow)
+
+    meta = {"collection": "status_lists", "auto_create_index": False}

@@ -1,0 +1,33 @@
+"""Notifications shown in the app (and mailed when the recipient has an address)."""
+
+from __future__ import annotations
+
+from mongoengine import DateTimeField, Document, ObjectIdField, StringField
+
+from agriqcert.clock import utcnow
+
+
+class NotificationKind:
+    CERTIFICATE_READY = "certificate_ready"
+    ISSUANCE_FAILED = "issuance_failed"
+    CERTIFICATE_REVOKED = "certificate_revoked"
+    CHOICES = (CERTIFICATE_READY, ISSUANCE_FAILED, CERTIFICATE_REVOKED)
+
+
+class Notification(Document):
+    recipient = StringField(required=True, max_length=150)  # a username, or "staff"
+    kind = StringField(required=True, choices=NotificationKind.CHOICES)
+    title = StringField(required=True, max_length=200)
+    message = StringField(required=True, max_length=2000)
+    batch_id = ObjectIdField()
+    batch_number = StringField()
+    certificate_id = ObjectIdField()
+    created_at = DateTimeField(required=True, default=utcnow)
+    read_at = DateTimeField()
+    emailed_at = DateTimeField()
+
+    meta = {
+        "collection": "notifications",
+        "auto_create_index": False,
+        "indexes": [("recipient", "read_at", "-created_at")],
+    }

@@ -1,0 +1,64 @@
+"""A bad environment variable stops start-up with one line that names it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_check(**env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in env and not k.startswith(("INJI_", "WORKER_"))}
+    clean.pop("MONGODB_URI", None)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({"WORKER_CONCURRENCY": "zero"}, "WORKER_CONCURRENCY must be a whole number"),
+        ({"WORKER_CONCURRENCY": "0"}, "WORKER_CONCURRENCY must be a whole number"),
+        ({"WORKER_POLL_INTERVAL_MS": "soon"}, "WORKER_POLL_INTERVAL_MS must be a whole number"),
+        ({"INJI_MOCK_MODE": "maybe"}, "INJI_MOCK_MODE must be true or false"),
+        ({"DEBUG": "false", "SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"MONGODB_URI": "http://db.example.org/agriqcert"}, "MONGODB_URI must start with mongodb://"),
+        ({"MONGODB_URI": "mongodb://db.example.org"}, "MONGODB_URI must name the database"),
+        ({"INJI_MOCK_MODE": "false"}, "INJI_API_URL must be set when INJI_MOCK_MODE is false"),
+        ({"INJI_API_URL": "certify.example.org"}, "INJI_API_URL must be a URL"),
+        ({"INJI_ISSUER_DID": "certify.example.org"}, "INJI_ISSUER_DID must be a DID"),
+        ({"DATABASE_URL": "nonsense://"}, "DATABASE_URL must be a database URL"),
+    ],
+)
+def test_bad_variable_stops_start_up_with_one_line_naming_it(env, expected):
+    result = run_check(**env)
+
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_secret_values_are_not_echoed_in_configuration_errors():
+    result = run_check(INJI_MOCK_MODE="false", INJI_API_URL="ftp://user:hunter2@certify", INJI_API_KEY="s3cret-key")
+
+    assert result.returncode == 2
+    assert "hunter2" not in result.stderr and "s3cret-key" not in result.stderr
+
+
+def test_defaults_start_cleanly():
+    result = run_check()
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
