@@ -133,15 +133,20 @@ INJI_API_URL = env_url("INJI_API_URL")
 INJI_API_KEY = env_str("INJI_API_KEY")
 INJI_ISSUER_DID = env_str("INJI_ISSUER_DID")
 INJI_TIMEOUT_SECONDS = env_int("INJI_TIMEOUT_SECONDS", 30, minimum=1, maximum=600)
+# Optional OAuth 2.0 client-credentials grant; without it INJI_API_KEY is the bearer token.
+INJI_TOKEN_URL = env_url("INJI_TOKEN_URL")
+INJI_CLIENT_ID = env_str("INJI_CLIENT_ID")
+INJI_CLIENT_SECRET = env_str("INJI_CLIENT_SECRET")
 MOCK_ISSUER_KEY_FILE = BASE_DIR / env_str("MOCK_ISSUER_KEY_FILE", "var/mock-issuer-ed25519.key")
 if INJI_ISSUER_DID and not INJI_ISSUER_DID.startswith("did:"):
     raise ImproperlyConfigured("INJI_ISSUER_DID must be a DID such as did:web:certify.example.org")
 if not INJI_MOCK_MODE:
-    for _name, _value in (
-        ("INJI_API_URL", INJI_API_URL),
-        ("INJI_API_KEY", INJI_API_KEY),
-        ("INJI_ISSUER_DID", INJI_ISSUER_DID),
-    ):
+    _required = {"INJI_API_URL": INJI_API_URL, "INJI_ISSUER_DID": INJI_ISSUER_DID}
+    if INJI_TOKEN_URL:
+        _required.update(INJI_CLIENT_ID=INJI_CLIENT_ID, INJI_CLIENT_SECRET=INJI_CLIENT_SECRET)
+    else:
+        _required["INJI_API_KEY"] = INJI_API_KEY
+    for _name, _value in _required.items():
         if not _value:
             raise ImproperlyConfigured(f"{_name} must be set when INJI_MOCK_MODE is false")
 

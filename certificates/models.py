@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from mongoengine import (
@@ -140,6 +141,10 @@ class Certificate(Document):
         "auto_create_index": False,
         "indexes": [("batch", "-issued_at"), "inspection", "status"],
     }
+
+    @property
+    def credential(self) -> dict:
+        return json.loads(self.credential_json)
 
     def __str__(self) -> str:
         return self.credential_id

@@ -71,3 +71,33 @@ def make_inspection(batch: Batch, outcome: str = "passed", **fields) -> Inspecti
 @pytest.fixture
 def batch() -> Batch:
     return make_batch()
+
+
+@pytest.fixture(autouse=True)
+def issuer_key_file(settings, tmp_path_factory):
+    """Every test signs with one throwaway mock-issuer key, never the developer's."""
+    settings.MOCK_ISSUER_KEY_FILE = tmp_path_factory.getbasetemp() / "mock-issuer-ed25519.key"
+    return settings.MOCK_ISSUER_KEY_FILE
+
+
+def issue_certificate(inspection: Inspection, revision: int = 0):
+    """Issue and store a certificate the way the worker does, with the mock issuer."""
+    from certificates.models import Certificate, certificate_key
+    from issuance.inji.mock import issue
+
+    key = certificate_key(inspection.pk, revision)
+    issued = issue(inspection.batch, inspection, certificate_key=key)
+    return Certificate(
+        certificate_key=key,
+        batch=inspection.batch,
+        inspection=inspection,
+        revision=revision,
+        credential_json=issued.text,
+        credential_id=issued.credential_id,
+        issuer_did=issued.issuer_did,
+        issued_via=issued.via,
+        issued_at=utcnow(),
+        valid_until=issued.valid_until,
+        status_list_id=issued.status_list_id,
+        status_list_index=issued.status_list_index,
+    ).save()

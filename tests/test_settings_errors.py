@@ -37,6 +37,20 @@ def run_check(**env: str) -> subprocess.CompletedProcess:
         ({"MONGODB_URI": "mongodb://db.example.org"}, "MONGODB_URI must name the database"),
         ({"INJI_MOCK_MODE": "false"}, "INJI_API_URL must be set when INJI_MOCK_MODE is false"),
         ({"INJI_API_URL": "certify.example.org"}, "INJI_API_URL must be a URL"),
+        (
+            {"INJI_MOCK_MODE": "false", "INJI_API_URL": "https://c.example/v1", "INJI_ISSUER_DID": "did:web:c.example"},
+            "INJI_API_KEY must be set when INJI_MOCK_MODE is false",
+        ),
+        (
+            {
+                "INJI_MOCK_MODE": "false",
+                "INJI_API_URL": "https://c.example/v1",
+                "INJI_ISSUER_DID": "did:web:c.example",
+                "INJI_TOKEN_URL": "https://c.example/token",
+            },
+            "INJI_CLIENT_ID must be set when INJI_MOCK_MODE is false",
+        ),
+        ({"INJI_TIMEOUT_SECONDS": "0"}, "INJI_TIMEOUT_SECONDS must be a whole number"),
         ({"INJI_ISSUER_DID": "certify.example.org"}, "INJI_ISSUER_DID must be a DID"),
         ({"DATABASE_URL": "nonsense://"}, "DATABASE_URL must be a database URL"),
     ],

@@ -1,0 +1,25 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from certificates.lookup import find_certificate
+from certificates.revocation import RevocationError, revoke
+
+
+class Command(BaseCommand):
+    help = "Revoke a certificate (by its id or credential id); verifiers then see it as revoked."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("certificate", help="certificate id or credential id (urn:uuid:…)")
+        parser.add_argument("--reason", required=True, help="why it is revoked (kept with the certificate)")
+        parser.add_argument("--by", default="manage.py", help="who revokes it")
+
+    def handle(self, *args, certificate: str, reason: str, by: str, **options) -> None:
+        found = find_certificate(certificate)
+        if found is None:
+            raise CommandError(f"No certificate has the id or credential id {certificate!r}.")
+        try:
+            revoked = revoke(found, by=by, reason=reason)
+        except RevocationError as exc:
+            raise CommandError(str(exc)) from None
+        if not revoked:
+            raise CommandError(f"Certificate {found.credential_id} was already revoked on {found.revoked_at:%Y-%m-%d}.")
+        self.stdout.write(f"Revoked certificate {found.credential_id} (batch {found.batch.batch_number}).")

@@ -1,0 +1,143 @@
+"""Revocation with the W3C Bitstring Status List.
+
+Each certificate gets one index in a status list of 131,072 entries (the spec's minimum, for herd
+privacy). Revoking flips its bit. The status list credential is built on request from the set of
+revoked indexes, signed by the local issuer key and served at status_list_url(list_id).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import gzip
+import logging
+from datetime import datetime
+from functools import lru_cache
+
+from django.conf import settings
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from agriqcert.clock import utcnow
+from certificates.credentials import contexts, xsd_datetime
+from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, StatusList
+from certificates.signing import local_signing_key, sign
+
+log = logging.getLogger(__name__)
+
+LIST_SIZE = 131_072
+STATUS_PATH = "/credentials/status/"
+
+
+class RevocationError(ValueError):
+    pass
+
+
+def status_list_url(list_id: str) -> str:
+    return f"{settings.SITE_URL}{STATUS_PATH}{list_id}"
+
+
+def allocate_entry() -> dict:
+    """Reserve the next free index and return the credential's BitstringStatusListEntry."""
+    collection = StatusList._get_collection()
+    list_number = 1
+    while True:
+        list_id = str(list_number)
+        try:
+            doc = collection.find_one_and_update(
+                {"list_id": list_id, "next_index": {"$lt": LIST_SIZE}},
+                {"$inc": {"next_index": 1}, "$setOnInsert": {"size": LIST_SIZE, "revoked": [], "updated_at": utcnow()}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            # Either the list is full (the upsert collided with it) or another process created it
+            # a moment ago; only the first moves on to the next list.
+            if collection.count_documents({"list_id": list_id, "next_index": {"$gte": LIST_SIZE}}):
+                list_number += 1
+            continue
+        return _entry(list_id, doc["next_index"] - 1)
+
+
+def _entry(list_id: str, index: int) -> dict:
+    url = status_list_url(list_id)
+    return {
+        "id": f"{url}#{index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": str(index),
+        "statusListCredential": url,
+    }
+
+
+def parse_entry(entry: dict) -> tuple[str, int] | None:
+    """The (list_id, index) of an entry that points at this deployment's status lists."""
+    url = str(entry.get("statusListCredential", ""))
+    prefix = settings.SITE_URL + STATUS_PATH
+    if not url.startswith(prefix):
+        return None
+    return url[len(prefix) :], int(entry["statusListIndex"])
+
+
+def revoke(certificate: Certificate, *, by: str, reason: str) -> bool:
+    """Revoke `certificate`; False when it was already revoked."""
+    if not reason.strip():
+        raise RevocationError("a reason is required to revoke a certificate")
+    now = utcnow()
+    updated = Certificate.objects(pk=certificate.pk, status=CertificateStatus.ACTIVE).update_one(
+        set__status=CertificateStatus.REVOKED, set__revoked_at=now, set__revoked_by=by, set__revocation_reason=reason
+    )
+    if not updated:
+        return False
+    if certificate.status_list_id is not None and certificate.status_list_index is not None:
+        StatusList.objects(list_id=certificate.status_list_id).update_one(
+            add_to_set__revoked=certificate.status_list_index, set__updated_at=now
+        )
+    Batch.objects(pk=certificate.batch.pk).update_one(set__status=BatchStatus.REVOKED)
+    log.info("certificate=%s batch=%s outcome=revoked by=%s", certificate.credential_id, certificate.batch.pk, by)
+    return True
+
+
+def encode_bitstring(revoked: list[int], size: int = LIST_SIZE) -> str:
+    bits = bytearray(size // 8)
+    for index in revoked:
+        bits[index // 8] |= 0x80 >> (index % 8)  # the spec's bit order: index 0 is the leftmost bit
+    return "u" + base64.urlsafe_b64encode(gzip.compress(bytes(bits), mtime=0)).decode().rstrip("=")
+
+
+def bit_is_set(encoded_list: str, index: int) -> bool:
+    if not encoded_list.startswith("u"):
+        raise ValueError("encodedList is not multibase base64url (it should start with 'u')")
+    data = encoded_list[1:]
+    bits = gzip.decompress(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
+    if index >= len(bits) * 8:
+        raise ValueError(f"index {index} is beyond the status list's {len(bits) * 8} entries")
+    return bool(bits[index // 8] & (0x80 >> (index % 8)))
+
+
+def status_list_credential(list_id: str) -> dict | None:
+    status_list = StatusList.objects(list_id=list_id).only("list_id", "size", "revoked", "updated_at").first()
+    if status_list is None:
+        return None
+    signed = _signed_status_list(list_id, tuple(sorted(status_list.revoked)), status_list.size, status_list.updated_at)
+    return copy.deepcopy(signed)  # callers may change their copy; the cached one must stay intact
+
+
+@lru_cache(maxsize=16)
+def _signed_status_list(list_id: str, revoked: tuple[int, ...], size: int, updated_at: datetime) -> dict:
+    """Signing gzips 16 KiB and canonicalises; a list only changes when a certificate is revoked."""
+    url = status_list_url(list_id)
+    document = {
+        "@context": contexts(),
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": local_signing_key().did,
+        "validFrom": xsd_datetime(updated_at),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": "revocation",
+            "encodedList": encode_bitstring(list(revoked), size),
+        },
+    }
+    return sign(document, xsd_datetime(updated_at))

@@ -1,0 +1,254 @@
+"""Verifying a credential: signature, issuer, validity period and revocation, each with a reason.
+
+Works offline for did:key issuers and this deployment's status lists; did:web keys and other
+deployments' status lists are fetched over HTTPS unless `offline` is set.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from agriqcert.clock import utcnow
+from certificates.jsonld import CanonicalisationError
+from certificates.keys import KeyFormatError, public_key_from_multibase
+from certificates.proofs import ProofError, single_proof, verify_proof
+from certificates.revocation import bit_is_set, parse_entry, status_list_credential
+
+HTTP_TIMEOUT_SECONDS = 5
+
+
+class UnreadableCredential(ValueError):
+    """The input is not a credential at all (not JSON, not an object)."""
+
+
+@dataclass
+class Check:
+    ok: bool | None  # None: could not be checked (e.g. offline)
+    reason: str
+
+
+@dataclass
+class VerificationResult:
+    signature: Check
+    issuer: Check
+    validity: Check
+    revocation: Check
+    credential_id: str | None = None
+    issuer_id: str | None = None
+    checked_at: str = field(default_factory=lambda: utcnow().isoformat())
+
+    @property
+    def valid(self) -> bool:
+        return all(check.ok is not False for check in self.checks.values()) and self.signature.ok is True
+
+    @property
+    def checks(self) -> dict[str, Check]:
+        return {
+            "signature": self.signature,
+            "issuer": self.issuer,
+            "validity": self.validity,
+            "revocation": self.revocation,
+        }
+
+    def as_dict(self) -> dict:
+        return {"valid": self.valid, **asdict(self)}
+
+
+def parse_credential(text: str | bytes) -> dict:
+    try:
+        document = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UnreadableCredential(f"not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise UnreadableCredential("not a credential: expected a JSON object")
+    return document
+
+
+def verify_credential(
+    document: dict,
+    *,
+    offline: bool = False,
+    known_keys: Mapping[str, Ed25519PublicKey] | None = None,
+    now: datetime | None = None,
+) -> VerificationResult:
+    """Check everything a verifier must; never raises for a bad credential.
+
+    `known_keys` maps verification method ids to keys the caller already trusts (for issuers that
+    are neither did:key nor did:web).
+    """
+    issuer_id = _issuer_id(document)
+    result = VerificationResult(
+        signature=Check(False, "not checked"),
+        issuer=Check(False, "not checked"),
+        validity=_check_validity(document, now or utcnow()),
+        revocation=Check(None, "not checked"),
+        credential_id=document.get("id") if isinstance(document.get("id"), str) else None,
+        issuer_id=issuer_id,
+    )
+    try:
+        proof = single_proof(document)
+        method = proof["verificationMethod"]
+        key = resolve_key(method, offline=offline, known_keys=known_keys or {})
+        verify_proof(document, key)
+    except (ProofError, KeyResolutionError, CanonicalisationError) as exc:
+        result.signature = Check(False, str(exc))
+        result.issuer = Check(None, "not checked: the signature is not valid")
+        return result
+    result.signature = Check(True, f"signed by {method} ({proof.get('cryptosuite') or proof['type']})")
+    controller = method.split("#", 1)[0]
+    if issuer_id is None:
+        result.issuer = Check(False, "the credential names no issuer")
+    elif controller != issuer_id:
+        result.issuer = Check(False, f"signed by {controller}, which is not the issuer {issuer_id}")
+    else:
+        result.issuer = Check(True, f"the issuer {issuer_id} signed it")
+    result.revocation = check_revocation(document, offline=offline)
+    return result
+
+
+def _issuer_id(document: dict) -> str | None:
+    issuer = document.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def _parse_time(value: object, name: str) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"{name} is not a date-time string")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{name} {value!r} is not an ISO 8601 date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _check_validity(document: dict, now: datetime) -> Check:
+    start_name = "validFrom" if "validFrom" in document else "issuanceDate"
+    end_name = "validUntil" if "validUntil" in document else "expirationDate"
+    try:
+        start = _parse_time(document[start_name], start_name) if start_name in document else None
+        end = _parse_time(document[end_name], end_name) if end_name in document else None
+    except ValueError as exc:
+        return Check(False, str(exc))
+    if start and now < start:
+        return Check(False, f"not valid before {start:%Y-%m-%d %H:%M} UTC")
+    if end and now > end:
+        return Check(False, f"expired on {end:%Y-%m-%d %H:%M} UTC")
+    if end:
+        return Check(True, f"valid until {end:%Y-%m-%d %H:%M} UTC")
+    return Check(True, "valid with no end date")
+
+
+class KeyResolutionError(ValueError):
+    pass
+
+
+def resolve_key(method: str, *, offline: bool, known_keys: Mapping[str, Ed25519PublicKey]) -> Ed25519PublicKey:
+    if method in known_keys:
+        return known_keys[method]
+    if method.startswith("did:key:"):
+        did, _, fragment = method.partition("#")
+        fingerprint = did[len("did:key:") :]
+        if fragment and fragment != fingerprint:
+            raise KeyResolutionError(f"{method} is not a key of {did}")
+        try:
+            return public_key_from_multibase(fingerprint)
+        except KeyFormatError as exc:
+            raise KeyResolutionError(f"{did} is not an Ed25519 did:key: {exc}") from None
+    if method.startswith("did:web:"):
+        if offline:
+            raise KeyResolutionError(f"{method} is a did:web key, which cannot be resolved offline")
+        return _resolve_did_web(method)
+    raise KeyResolutionError(f"cannot resolve the verification method {method!r} (expected did:key or did:web)")
+
+
+def did_web_url(did: str) -> str:
+    parts = [requests.utils.unquote(part) for part in did[len("did:web:") :].split(":")]
+    if len(parts) == 1:
+        return f"https://{parts[0]}/.well-known/did.json"
+    return f"https://{parts[0]}/{'/'.join(parts[1:])}/did.json"
+
+
+def _resolve_did_web(method: str) -> Ed25519PublicKey:
+    did = method.split("#", 1)[0]
+    try:
+        response = requests.get(did_web_url(did), timeout=HTTP_TIMEOUT_SECONDS)
+        response.raise_for_status()
+        did_document = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise KeyResolutionError(f"could not fetch the DID document of {did}: {exc.__class__.__name__}") from None
+    for candidate in did_document.get("verificationMethod", []):
+        if candidate.get("id") in (method, "#" + method.partition("#")[2]):
+            if "publicKeyMultibase" in candidate:
+                try:
+                    return public_key_from_multibase(candidate["publicKeyMultibase"])
+                except KeyFormatError as exc:
+                    raise KeyResolutionError(f"{method}: {exc}") from None
+            jwk = candidate.get("publicKeyJwk", {})
+            if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+                raw = base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4))
+                return Ed25519PublicKey.from_public_bytes(raw)
+            raise KeyResolutionError(f"{method} is not an Ed25519 key")
+    raise KeyResolutionError(f"the DID document of {did} has no key {method}")
+
+
+def check_revocation(document: dict, *, offline: bool) -> Check:
+    entries = document.get("credentialStatus")
+    if entries is None:
+        return Check(True, "the credential has no revocation status entry")
+    entries = entries if isinstance(entries, list) else [entries]
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
+            return Check(None, "unsupported credentialStatus type; revocation was not checked")
+        if entry.get("statusPurpose") != "revocation":
+            continue
+        try:
+            index = int(entry["statusListIndex"])
+            status_list = _fetch_status_list(entry, offline=offline)
+            if status_list is None:
+                return Check(None, f"the status list {entry.get('statusListCredential')} could not be fetched offline")
+            problem = _status_list_problem(json.dumps(status_list, sort_keys=True), offline)
+            if problem:
+                return Check(False, f"the status list is not trustworthy: {problem}")
+            revoked = bit_is_set(status_list["credentialSubject"]["encodedList"], index)
+        except (KeyError, TypeError, ValueError) as exc:
+            return Check(False, f"the status entry or its list is malformed: {exc}")
+        except requests.RequestException as exc:
+            return Check(None, f"the status list could not be fetched: {exc.__class__.__name__}")
+        if revoked:
+            return Check(False, "revoked by its issuer")
+    return Check(True, "not revoked")
+
+
+@lru_cache(maxsize=64)
+def _status_list_problem(status_list_json: str, offline: bool) -> str | None:
+    """Why a status list credential cannot be trusted, or None; cached since lists change rarely."""
+    listed = verify_credential(json.loads(status_list_json), offline=offline)
+    if listed.signature.ok is not True:
+        return listed.signature.reason
+    if listed.validity.ok is False:
+        return listed.validity.reason
+    return None
+
+
+def _fetch_status_list(entry: dict, *, offline: bool) -> dict | None:
+    local = parse_entry(entry)
+    if local is not None:
+        document = status_list_credential(local[0])
+        if document is None:
+            raise ValueError(f"no status list {local[0]} exists here")
+        return document
+    if offline:
+        return None
+    response = requests.get(entry["statusListCredential"], timeout=HTTP_TIMEOUT_SECONDS)
+    response.raise_for_status()
+    return response.json()

@@ -1,0 +1,37 @@
+"""Mock mode: the local issuer signs real Ed25519Signature2020 credentials with its own did:key."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+
+from agriqcert.clock import utcnow
+from certificates.credentials import build_credential, credential_id, xsd_datetime
+from certificates.models import Batch, Inspection
+from certificates.revocation import allocate_entry, parse_entry
+from certificates.signing import local_signing_key, sign
+from issuance.inji.result import IssuedCredential
+
+
+def issue(batch: Batch, inspection: Inspection, *, certificate_key: str) -> IssuedCredential:
+    issued_at = utcnow().replace(microsecond=0)
+    entry = allocate_entry()
+    document = build_credential(
+        batch,
+        inspection,
+        certificate_key=certificate_key,
+        issuer_did=local_signing_key().did,
+        issued_at=issued_at,
+        status_entry=entry,
+    )
+    list_id, index = parse_entry(entry)
+    return IssuedCredential(
+        document=sign(document, xsd_datetime(issued_at)),
+        credential_id=credential_id(certificate_key),
+        issuer_did=local_signing_key().did,
+        valid_until=issued_at + timedelta(days=settings.CREDENTIAL_VALIDITY_DAYS),
+        via="mock",
+        status_list_id=list_id,
+        status_list_index=index,
+    )

@@ -1,0 +1,159 @@
+"""Verification: signatures of every supported suite, issuer, validity, tampering — always with a reason."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from agriqcert.clock import utcnow
+from certificates.keys import SigningKey, private_key_from_multibase, public_key_from_multibase
+from certificates.proofs import sign_ed25519_2020
+from certificates.verification import did_web_url, verify_credential
+from tests.conftest import issue_certificate, make_inspection
+
+VECTORS = Path(__file__).parent / "vectors"
+VECTOR_KEY = json.loads((VECTORS / "keyPair.json").read_text())
+VECTOR_METHOD = "https://vc.example/issuers/5678#z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
+KNOWN = {VECTOR_METHOD: public_key_from_multibase(VECTOR_KEY["publicKeyMultibase"])}
+
+
+def vector(name: str) -> dict:
+    return json.loads((VECTORS / f"signed-{name}.json").read_text())
+
+
+@pytest.fixture
+def credential(batch) -> dict:
+    return issue_certificate(make_inspection(batch)).credential
+
+
+@pytest.mark.parametrize("suite", ["ed25519-2020", "eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_w3c_test_vectors_verify(suite):
+    result = verify_credential(vector(suite), known_keys=KNOWN)
+
+    assert result.valid, result.as_dict()
+    assert result.issuer.ok is True
+
+
+@pytest.mark.parametrize("suite", ["ed25519-2020", "eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_tampered_test_vectors_fail(suite):
+    document = vector(suite)
+    document["credentialSubject"]["alumniOf"] = "The School of Forgery"
+
+    result = verify_credential(document, known_keys=KNOWN)
+
+    assert not result.valid
+    assert "altered" in result.signature.reason
+
+
+def test_our_signer_reproduces_a_w3c_signature_for_the_same_input():
+    document = vector("ed25519-2020")
+    key = private_key_from_multibase(VECTOR_KEY["privateKeyMultibase"])
+    signer = SigningKey(key, "https://vc.example/issuers/5678", VECTOR_METHOD)
+
+    resigned = sign_ed25519_2020(document, signer, document["proof"]["created"])
+
+    assert resigned["proof"]["proofValue"] == document["proof"]["proofValue"]  # Ed25519 is deterministic
+
+
+def test_an_issued_certificate_verifies(credential):
+    result = verify_credential(credential)
+
+    assert result.valid
+    assert all(check.ok for check in result.checks.values())
+    assert result.issuer_id.startswith("did:key:z6Mk")
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        (("credentialSubject", "assessedProduct", "quantity", "value"), 99999),
+        (("credentialSubject", "assessment", "outcome"), "failed"),
+        (("credentialSubject", "assessment", "grade"), "A+"),
+        (("credentialSubject", "exporter", "name"), "Someone Else Ltd"),
+        (("validUntil",), "2099-01-01T00:00:00Z"),
+        (("id",), "urn:uuid:00000000-0000-0000-0000-000000000000"),
+    ],
+)
+def test_any_tampered_field_is_detected(credential, path, value):
+    tampered = copy.deepcopy(credential)
+    target = tampered
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+
+    result = verify_credential(tampered)
+
+    assert not result.valid
+    assert result.signature.ok is False
+
+
+def test_a_signature_by_another_key_is_rejected(credential):
+    forger = SigningKey.from_private_key(Ed25519PrivateKey.generate())
+    forged = sign_ed25519_2020(credential, forger, credential["proof"]["created"])
+
+    result = verify_credential(forged)
+
+    assert result.signature.ok is True  # the forger's own signature is fine…
+    assert result.issuer.ok is False  # …but the forger is not the issuer
+    assert "not the issuer" in result.issuer.reason
+    assert not result.valid
+
+
+def test_a_proof_pointing_at_the_issuers_key_with_a_forged_signature_fails(credential):
+    forged = copy.deepcopy(credential)
+    forged["proof"]["proofValue"] = "z" + "1" * 86
+
+    assert verify_credential(forged).signature.ok is False
+
+
+def test_an_expired_credential_is_invalid(credential):
+    result = verify_credential(credential, now=utcnow() + timedelta(days=400))
+
+    assert not result.valid
+    assert result.validity.ok is False and "expired" in result.validity.reason
+
+
+def test_a_credential_not_yet_valid_is_invalid(credential):
+    result = verify_credential(credential, now=utcnow() - timedelta(days=1))
+
+    assert result.validity.ok is False and "not valid before" in result.validity.reason
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda d: d.pop("proof"), "no proof"),
+        (lambda d: d["proof"].update(type="RsaSignature2018"), "unsupported proof"),
+        (lambda d: d["proof"].update(verificationMethod="https://elsewhere.example/key"), "cannot resolve"),
+        (lambda d: d["proof"].update(proofValue="not-multibase"), "proofValue is malformed"),
+        (lambda d: d["@context"].append("https://unknown.example/context"), "not one this verifier knows"),
+        (lambda d: d.update(validUntil="next tuesday"), "not an ISO 8601"),
+    ],
+)
+def test_malformed_credentials_get_a_reason_not_a_traceback(credential, change, reason):
+    change(credential)
+
+    result = verify_credential(credential)
+
+    assert not result.valid
+    assert any(reason in check.reason for check in result.checks.values()), result.as_dict()
+
+
+def test_did_web_documents_are_looked_up_at_the_standard_addresses():
+    assert did_web_url("did:web:certify.example.org") == "https://certify.example.org/.well-known/did.json"
+    assert did_web_url("did:web:example.org:issuers:42") == "https://example.org/issuers/42/did.json"
+    assert did_web_url("did:web:localhost%3A8443") == "https://localhost:8443/.well-known/did.json"
+
+
+def test_did_web_is_not_fetched_offline(credential):
+    credential["issuer"] = "did:web:certify.example.org"
+    credential["proof"]["verificationMethod"] = "did:web:certify.example.org#key-1"
+
+    result = verify_credential(credential, offline=True)
+
+    assert result.signature.ok is False and "offline" in result.signature.reason
