@@ -122,6 +122,9 @@ WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 2, minimum=1, maximum=256)
 WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 120, minimum=10)
 WORKER_SHUTDOWN_GRACE_SECONDS = env_int("WORKER_SHUTDOWN_GRACE_SECONDS", 30, minimum=0)
 ISSUANCE_MAX_ATTEMPTS = 3
+# A transient failure is retried after base × 2^(attempt-1) seconds, capped, times a jitter in [0.5, 1].
+WORKER_RETRY_BASE_SECONDS = env_int("WORKER_RETRY_BASE_SECONDS", 30, minimum=0)
+WORKER_RETRY_MAX_SECONDS = env_int("WORKER_RETRY_MAX_SECONDS", 900, minimum=1)
 JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
 # In the embedded mode the web server runs the worker in background threads.
 EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", True)

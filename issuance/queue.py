@@ -2,21 +2,31 @@
 
 Each transition is one single-document atomic update whose filter holds the whole condition, so
 it is correct with any number of workers on a real MongoDB server (and, in the embedded mode, on
-the serialised mongomock client).
+the serialised mongomock client). Writes that finish a job are fenced on _id + lock_token +
+status=processing: a worker whose lease was taken over cannot record a result.
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from bson import ObjectId
+from django.conf import settings
 from mongoengine import NotUniqueError
+from pymongo import ReturnDocument
 
 from agriqcert.clock import utcnow
 from certificates.models import Inspection, certificate_key
-from issuance.models import IssuanceJob, JobStatus
+from issuance.models import ErrorKind, IssuanceJob, JobStatus
 
 log = logging.getLogger(__name__)
+
+_enqueue_listeners: list[Callable[[], None]] = []
 
 
 @dataclass(frozen=True)
@@ -25,9 +35,36 @@ class Enqueued:
     created: bool
 
 
+def on_enqueue(listener: Callable[[], None]) -> None:
+    """Call `listener` whenever a job becomes claimable in this process (the embedded worker's wake-up)."""
+    _enqueue_listeners.append(listener)
+
+
+def remove_listener(listener: Callable[[], None]) -> None:
+    if listener in _enqueue_listeners:
+        _enqueue_listeners.remove(listener)
+
+
+def _wake_local_workers() -> None:
+    for listener in list(_enqueue_listeners):
+        listener()
+
+
 def live_filter() -> dict:
     """Jobs that will still run: pending, processing, or failed with a retry scheduled."""
     return {"status__in": [JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.FAILED], "next_attempt_at__ne": None}
+
+
+def _collection():
+    return IssuanceJob._get_collection()
+
+
+def _job(document: dict | None) -> IssuanceJob | None:
+    return IssuanceJob._from_son(document) if document else None
+
+
+def _expiry(now: datetime) -> datetime:
+    return now + timedelta(days=settings.JOB_RETENTION_DAYS)
 
 
 def enqueue(inspection: Inspection, *, trigger: str, requested_by: str = "", revision: int = 0) -> Enqueued:
@@ -46,17 +83,160 @@ def enqueue(inspection: Inspection, *, trigger: str, requested_by: str = "", rev
         revision=revision,
         trigger=trigger,
         requested_by=requested_by or None,
+        max_attempts=settings.ISSUANCE_MAX_ATTEMPTS,
+        attempts_left=settings.ISSUANCE_MAX_ATTEMPTS,
         next_attempt_at=now,
         created_at=now,
         updated_at=now,
     )
-    job.attempts_left = job.max_attempts
     try:
         job.save(force_insert=True)
     except NotUniqueError:
         return Enqueued(IssuanceJob.objects.get(dedupe_key=key), created=False)
     log.info("job=%s batch=%s trigger=%s outcome=enqueued", job.pk, job.batch_number, trigger)
+    _wake_local_workers()
     return Enqueued(job, created=True)
+
+
+def claim(worker_id: str, lease_seconds: int) -> IssuanceJob | None:
+    """Take the job that has been due longest, or None when nothing is due.
+
+    The filter is equalities and ranges on the `claim` index only (no $or), sorted by due time.
+    """
+    now = utcnow()
+    document = _collection().find_one_and_update(
+        {
+            "status": {"$in": list(JobStatus.CLAIMABLE)},
+            "next_attempt_at": {"$lte": now},
+            "attempts_left": {"$gt": 0},
+        },
+        {
+            "$set": {
+                "status": JobStatus.PROCESSING,
+                "locked_by": worker_id,
+                "lock_token": secrets.token_hex(16),
+                "lease_expires_at": now + timedelta(seconds=lease_seconds),
+                "started_at": now,
+                "updated_at": now,
+            },
+            "$inc": {"attempt_count": 1, "attempts_left": -1},
+        },
+        sort=[("next_attempt_at", 1)],
+        return_document=ReturnDocument.AFTER,
+    )
+    return _job(document)
+
+
+def _fence(job: IssuanceJob) -> dict:
+    return {"_id": job.pk, "lock_token": job.lock_token, "status": JobStatus.PROCESSING}
+
+
+def renew_lease(job: IssuanceJob, lease_seconds: int) -> bool:
+    """Extend the lease; False means it was lost and this worker must not record a result."""
+    now = utcnow()
+    result = _collection().update_one(
+        _fence(job), {"$set": {"lease_expires_at": now + timedelta(seconds=lease_seconds), "updated_at": now}}
+    )
+    return result.matched_count == 1
+
+
+def complete(job: IssuanceJob, certificate_id: ObjectId) -> bool:
+    now = utcnow()
+    result = _collection().update_one(
+        _fence(job),
+        {
+            "$set": {
+                "status": JobStatus.SUCCESS,
+                "certificate_id": certificate_id,
+                "finished_at": now,
+                "expires_at": _expiry(now),
+                "next_attempt_at": None,
+                "updated_at": now,
+            },
+            "$unset": {"lock_token": "", "lease_expires_at": ""},
+        },
+    )
+    return result.matched_count == 1
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with a cap and jitter, so failed jobs do not retry in lockstep."""
+    ceiling = min(settings.WORKER_RETRY_MAX_SECONDS, settings.WORKER_RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+    return ceiling * random.uniform(0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class Failure:
+    recorded: bool  # False: the lease was lost, nothing was written
+    will_retry_at: datetime | None
+
+
+def fail(
+    job: IssuanceJob, *, kind: str, message: str, worker_id: str, permanent: bool, retry_now: bool = False
+) -> Failure:
+    """Record a failed attempt: retry later with backoff (or at once), or give up for good."""
+    now = utcnow()
+    gives_up = permanent or job.attempts_left <= 0
+    delay = 0 if retry_now else backoff_seconds(job.attempt_count)
+    retry_at = None if gives_up else now + timedelta(seconds=delay)
+    changes = {"status": JobStatus.FAILED, "next_attempt_at": retry_at, "updated_at": now}
+    if gives_up:
+        changes.update(finished_at=now, expires_at=_expiry(now))
+    error = {"attempt": job.attempt_count, "at": now, "kind": kind, "message": message[:1000], "worker": worker_id}
+    result = _collection().update_one(
+        _fence(job),
+        {"$set": changes, "$unset": {"lock_token": "", "lease_expires_at": ""}, "$push": {"errors": error}},
+    )
+    return Failure(recorded=result.matched_count == 1, will_retry_at=retry_at)
+
+
+def release(job: IssuanceJob) -> bool:
+    """Give an unfinished job back (shutdown) without spending the attempt it used."""
+    now = utcnow()
+    result = _collection().update_one(
+        _fence(job),
+        {
+            "$set": {"status": JobStatus.PENDING, "next_attempt_at": now, "updated_at": now},
+            "$inc": {"attempt_count": -1, "attempts_left": 1},
+            "$unset": {"lock_token": "", "lease_expires_at": "", "locked_by": ""},
+        },
+    )
+    if result.matched_count:
+        _wake_local_workers()
+    return result.matched_count == 1
+
+
+def recover_expired_leases(now: datetime | None = None) -> int:
+    """Make jobs of dead workers claimable again, or fail them when their attempts are used up."""
+    now = now or utcnow()
+    recovered = 0
+    while True:
+        document = _collection().find_one_and_update(
+            {"status": JobStatus.PROCESSING, "lease_expires_at": {"$lt": now}},
+            {"$set": {"lease_expires_at": now + timedelta(seconds=60)}},  # a short hold while we decide
+            return_document=ReturnDocument.AFTER,
+        )
+        if document is None:
+            return recovered
+        job = _job(document)
+        outcome = fail(
+            job,
+            kind=ErrorKind.LEASE_EXPIRED,
+            message=f"the worker {job.locked_by} stopped renewing its lease (it died or lost the database)",
+            worker_id=job.locked_by or "",
+            permanent=False,
+            retry_now=True,  # backoff is for failures of the job itself, not of its worker
+        )
+        if outcome.recorded:
+            recovered += 1
+            log.warning(
+                "job=%s batch=%s attempt=%s outcome=lease_recovered", job.pk, job.batch_number, job.attempt_count
+            )
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """What the TTL index does on MongoDB, for servers (and mongomock) without TTL monitors."""
+    return _collection().delete_many({"expires_at": {"$lte": now or utcnow()}}).deleted_count
 
 
 def retry(job: IssuanceJob, *, by: str) -> bool:
@@ -66,17 +246,22 @@ def retry(job: IssuanceJob, *, by: str) -> bool:
     first). Its error history is kept.
     """
     now = utcnow()
-    updated = IssuanceJob.objects(pk=job.pk, status=JobStatus.FAILED).update_one(
-        set__status=JobStatus.PENDING,
-        set__attempt_count=0,
-        set__attempts_left=job.max_attempts,
-        set__next_attempt_at=now,
-        set__retried_by=by,
-        set__retried_at=now,
-        set__updated_at=now,
-        unset__finished_at=True,
-        unset__expires_at=True,
+    result = _collection().update_one(
+        {"_id": job.pk, "status": JobStatus.FAILED},
+        {
+            "$set": {
+                "status": JobStatus.PENDING,
+                "attempt_count": 0,
+                "attempts_left": job.max_attempts,
+                "next_attempt_at": now,
+                "retried_by": by,
+                "retried_at": now,
+                "updated_at": now,
+            },
+            "$unset": {"finished_at": "", "expires_at": ""},
+        },
     )
-    if updated:
+    if result.matched_count:
         log.info("job=%s batch=%s outcome=retried by=%s", job.pk, job.batch_number, by)
-    return bool(updated)
+        _wake_local_workers()
+    return result.matched_count == 1

@@ -25,9 +25,14 @@ class Notification(Document):
     created_at = DateTimeField(required=True, default=utcnow)
     read_at = DateTimeField()
     emailed_at = DateTimeField()
+    # Set when the same event must never notify twice (a worker retrying after a crash).
+    dedupe_key = StringField()
 
     meta = {
         "collection": "notifications",
         "auto_create_index": False,
-        "indexes": [("recipient", "read_at", "-created_at")],
+        "indexes": [
+            ("recipient", "read_at", "-created_at"),
+            {"fields": ["dedupe_key"], "unique": True, "sparse": True},
+        ],
     }

@@ -2,7 +2,7 @@
 
 It serves the OpenID4VCI issuer metadata, an OAuth client-credentials token endpoint and the
 credential endpoint. Requests must carry a valid bearer token and a proof JWT signed by the
-holder's did:key with aud = the issuer, a recent iat and the current c_nonce; the body must be
+holder's did:key with aud = the issuer, a recent iat and a c_nonce it issued that has not expired; the body must be
 an ldp_vc request with a credential_definition. Tell it to fail with `fail_next(mode, times)`.
 """
 
@@ -46,7 +46,8 @@ class FakeInjiCertify:
         self.latency = 0.0
         self.stall_seconds = 5.0
         self.tokens: set[str] = set()
-        self.c_nonce = secrets.token_urlsafe(12)
+        self.nonces: dict[str, float] = {}  # c_nonce -> expiry; valid until then, as c_nonce_expires_in says
+        self.c_nonce = self.new_nonce()
         self.requests: Counter[str] = Counter()
         self.issued: list[dict] = []
         self.last_body: dict | None = None
@@ -72,6 +73,15 @@ class FakeInjiCertify:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def new_nonce(self) -> str:
+        nonce = secrets.token_urlsafe(12)
+        self.nonces[nonce] = time.time() + 300
+        self.c_nonce = nonce
+        return nonce
+
+    def expire_nonces(self) -> None:
+        self.nonces.clear()
 
     def fail_next(self, mode: str, times: int = 1) -> None:
         assert mode in FAULTS, mode
@@ -181,8 +191,7 @@ class FakeInjiCertify:
             return 400, {"error": "invalid_request", "error_description": problem}
         problem = self.check_proof(body["proof"]["jwt"])
         if problem:
-            self.c_nonce = secrets.token_urlsafe(12)
-            return 400, {"error": "invalid_proof", "error_description": problem, "c_nonce": self.c_nonce}
+            return 400, {"error": "invalid_proof", "error_description": problem, "c_nonce": self.new_nonce()}
         credential = self.sign(body["credential_definition"], wrong_issuer=fault == "wrong_issuer")
         self.issued.append(credential)
         return 200, {"credential": credential, "c_nonce": self.c_nonce, "c_nonce_expires_in": 300}
@@ -214,7 +223,7 @@ class FakeInjiCertify:
             return "proof JWT typ must be openid4vci-proof+jwt"
         if abs(time.time() - claims.get("iat", 0)) > 300:
             return "proof JWT iat is not recent"
-        if claims.get("nonce") != self.c_nonce:
+        if self.nonces.get(claims.get("nonce"), 0) < time.time():
             return "c_nonce missing or stale"
         return None
 

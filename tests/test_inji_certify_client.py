@@ -172,3 +172,26 @@ def test_issue_credential_uses_inji_when_mock_mode_is_off(settings, inji, inspec
 
     assert issued.via == "inji" and issued.issuer_did == inji.did
     assert inji.last_authorization == f"Bearer {inji.api_key}"
+
+
+def test_an_expired_c_nonce_is_replaced_by_re_signing_once(client, inji, inspection):
+    issue(client, inspection)
+    posts = inji.requests["POST /v1/certify/issuance/credential"]
+    inji.expire_nonces()
+
+    issue(client, inspection)
+
+    assert inji.requests["POST /v1/certify/issuance/credential"] == posts + 2
+
+
+def test_concurrent_jobs_share_the_client_without_nonce_failures(client, inji, batch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import make_batch
+
+    inspections = [make_inspection(make_batch(f"CONC-{n}")) for n in range(8)]
+    inji.latency = 0.05
+    with ThreadPoolExecutor(8) as pool:
+        issued = list(pool.map(lambda i: issue(client, i), inspections))
+
+    assert {i.issuer_did for i in issued} == {inji.did}

@@ -86,9 +86,14 @@ class InjiCertifyClient:
             error, description, c_nonce = _error_of(response)
             if c_nonce:
                 self._c_nonce = c_nonce
-            if response.status_code == 400 and error == "invalid_proof" and c_nonce and not resigned:
-                resigned = True
-                continue
+            if response.status_code == 400 and error == "invalid_proof" and c_nonce:
+                if not resigned:
+                    resigned = True
+                    continue
+                # Refused again with yet another fresh nonce: concurrent requests rotated it under us.
+                raise TransientIssuerError(
+                    f"Inji Certify kept refusing the proof's c_nonce ({self._redact(description)})"
+                )
             if response.status_code == 401 and self._token_url and not refreshed:
                 self._token = None
                 refreshed = True

@@ -4,12 +4,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from certificates.demo import create_demo_data
+from issuance.worker import Worker
 
 DEMO_PASSWORD = "agriqcert-demo"  # demo accounts exist only in the embedded mode
 
 
 class Command(BaseCommand):
-    help = "Run the web app on the embedded default (and, there, the issuance worker in this process)."
+    help = "Run the web app; in the embedded mode the issuance worker runs in this process too."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
@@ -24,6 +25,10 @@ class Command(BaseCommand):
             batches = create_demo_data()
             self.stdout.write(f"Demo data: {', '.join(b.batch_number for b in batches)}")
             self.stdout.write(f"Demo logins (password {DEMO_PASSWORD!r}): admin, exporter, inspector")
+        if settings.EMBEDDED_MODE and settings.EMBEDDED_WORKER:
+            worker = Worker()
+            worker.start_in_background()
+            self.stdout.write(f"Issuance worker {worker.id} runs in this process (concurrency {worker.concurrency}).")
         call_command("runserver", addrport, use_reloader=False)
 
     def create_demo_users(self) -> None:

@@ -1,0 +1,49 @@
+import os
+import signal
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from issuance.worker import Worker
+
+
+def positive_int(name: str):
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if number < 1:
+            raise CommandError(f"{name} must be a whole number ≥ 1 (got {value!r})")
+        return number
+
+    return parse
+
+
+class Command(BaseCommand):
+    help = "Run the issuance worker: claim due jobs and issue their certificates until SIGTERM/SIGINT."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--concurrency", type=positive_int("--concurrency"), help="jobs at once")
+        parser.add_argument("--poll-interval", type=positive_int("--poll-interval"), help="milliseconds")
+        parser.add_argument("--grace", type=int, help="seconds active jobs get to finish on shutdown")
+        parser.add_argument("--once", action="store_true", help="process everything due, then exit")
+
+    def handle(self, *args, concurrency, poll_interval, grace, once, **options) -> None:
+        worker = Worker(
+            concurrency=concurrency or settings.WORKER_CONCURRENCY,
+            poll_interval_ms=poll_interval or settings.WORKER_POLL_INTERVAL_MS,
+            grace_seconds=grace,
+        )
+
+        def on_signal(signum: int, frame: object) -> None:
+            if worker.stopping:
+                # A second signal: exit now; the leases of unfinished jobs will recover them.
+                os._exit(128 + signum)
+            self.stderr.write(f"{signal.Signals(signum).name} received: finishing active jobs, then exiting")
+            worker.stop()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        summary = worker.run(once=once)
+        self.stdout.write("Worker stopped: " + ", ".join(f"{key}={value}" for key, value in summary.items()))

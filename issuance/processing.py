@@ -1,0 +1,121 @@
+"""What issuing one job means: load, issue (unless already issued), store, notify, finish.
+
+The certificate's unique key (inspection + revision) makes every step safe to repeat: a worker
+that crashed after the issuer answered, or a second job for the same inspection, finds the stored
+certificate and finishes without calling the issuer again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from mongoengine import NotUniqueError
+
+from agriqcert.clock import utcnow
+from certificates.models import Batch, BatchStatus, Certificate, Inspection
+from issuance import queue
+from issuance.inji import IssuedCredential, IssuerError, issue_credential
+from issuance.models import ErrorKind, IssuanceJob
+from notifications.delivery import STAFF, notify
+from notifications.models import NotificationKind
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str  # success, retry, gave_up, lease_lost
+    detail: str = ""
+
+
+def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> Outcome:
+    batch = Batch.objects(pk=job.batch_id).first()
+    inspection = Inspection.objects(pk=job.inspection_id).first() if batch else None
+    if batch is None or inspection is None:
+        missing = f"batch {job.batch_number}" if batch is None else f"inspection {job.inspection_id}"
+        return give_up(job, worker_id, f"the {missing} no longer exists", batch)
+    if not inspection.passed:
+        return give_up(job, worker_id, f"inspection {inspection.pk} is no longer passed", batch)
+
+    certificate = Certificate.objects(certificate_key=job.dedupe_key).first()
+    if certificate is None:
+        try:
+            issued = issue(batch, inspection, certificate_key=job.dedupe_key)
+        except IssuerError as exc:
+            if not exc.transient:
+                return give_up(job, worker_id, str(exc), batch)
+            return retry_later(job, worker_id, str(exc), batch)
+        certificate = store_certificate(job, batch, inspection, issued)
+
+    Batch.objects(pk=batch.pk, status__ne=BatchStatus.REVOKED).update_one(set__status=BatchStatus.CERTIFIED)
+    notify(
+        batch.exporter,
+        NotificationKind.CERTIFICATE_READY,
+        f"Certificate ready for batch {batch.batch_number}",
+        f"The quality certificate for {batch.product} batch {batch.batch_number} has been issued "
+        f"({certificate.credential_id}).",
+        batch_id=batch.pk,
+        batch_number=batch.batch_number,
+        certificate_id=certificate.pk,
+        dedupe_key=f"{NotificationKind.CERTIFICATE_READY}:{certificate.pk}",
+    )
+    if not queue.complete(job, certificate.pk):
+        return Outcome("lease_lost", "another worker took the job over; its certificate is stored")
+    return Outcome("success", certificate.credential_id)
+
+
+def store_certificate(job: IssuanceJob, batch: Batch, inspection: Inspection, issued: IssuedCredential) -> Certificate:
+    certificate = Certificate(
+        certificate_key=job.dedupe_key,
+        batch=batch,
+        inspection=inspection,
+        revision=job.revision,
+        job_id=job.pk,
+        credential_json=issued.text,
+        credential_id=issued.credential_id,
+        issuer_did=issued.issuer_did,
+        issued_via=issued.via,
+        issued_at=utcnow(),
+        valid_until=issued.valid_until,
+        status_list_id=issued.status_list_id,
+        status_list_index=issued.status_list_index,
+    )
+    try:
+        return certificate.save(force_insert=True)
+    except NotUniqueError:
+        # Another worker stored it first (a duplicate job, or a lease taken over): keep theirs.
+        return Certificate.objects.get(certificate_key=job.dedupe_key)
+
+
+def retry_later(job: IssuanceJob, worker_id: str, message: str, batch: Batch | None) -> Outcome:
+    failure = queue.fail(job, kind=ErrorKind.TRANSIENT, message=message, worker_id=worker_id, permanent=False)
+    if not failure.recorded:
+        return Outcome("lease_lost", message)
+    if failure.will_retry_at is None:
+        _notify_gave_up(job, batch, message)
+        return Outcome("gave_up", message)
+    return Outcome("retry", f"{message}; next attempt at {failure.will_retry_at:%H:%M:%S}")
+
+
+def give_up(job: IssuanceJob, worker_id: str, message: str, batch: Batch | None) -> Outcome:
+    failure = queue.fail(job, kind=ErrorKind.PERMANENT, message=message, worker_id=worker_id, permanent=True)
+    if not failure.recorded:
+        return Outcome("lease_lost", message)
+    _notify_gave_up(job, batch, message)
+    return Outcome("gave_up", message)
+
+
+def _notify_gave_up(job: IssuanceJob, batch: Batch | None, reason: str) -> None:
+    title = f"Certificate for batch {job.batch_number} could not be issued"
+    message = f"Issuance for batch {job.batch_number} gave up after {job.attempt_count} attempt(s): {reason}"
+    for recipient in ([batch.exporter] if batch else []) + [STAFF]:
+        notify(
+            recipient,
+            NotificationKind.ISSUANCE_FAILED,
+            title,
+            message,
+            batch_id=job.batch_id,
+            batch_number=job.batch_number,
+            dedupe_key=f"{NotificationKind.ISSUANCE_FAILED}:{job.pk}:{job.retried_at or 'first'}:{recipient}",
+        )

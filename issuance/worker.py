@@ -1,0 +1,283 @@
+"""The issuance worker: claims due jobs while it has free slots, runs each in a thread, keeps
+their leases alive, recovers jobs of dead workers and shuts down gracefully.
+
+Several workers on several machines may run at once: claims are atomic in MongoDB, and every
+write that finishes a job is fenced by the job's lock token. Worker hosts need synchronised
+clocks (NTP); leases (WORKER_LEASE_SECONDS, 120 s by default) are far longer than any plausible skew.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bson import ObjectId
+from django.conf import settings
+
+from agriqcert import mongo
+from agriqcert.clock import utcnow
+from issuance import queue
+from issuance.inji import issue_credential
+from issuance.models import IssuanceJob, WorkerHeartbeat
+from issuance.processing import Outcome, process, retry_later
+
+log = logging.getLogger(__name__)
+
+PURGE_EVERY_SECONDS = 600
+HEARTBEAT_RETENTION = timedelta(days=7)
+
+_running: list[Worker] = []
+_running_lock = threading.Lock()
+
+
+@dataclass
+class ActiveJob:
+    job: IssuanceJob
+    started: float
+    lease_lost: threading.Event = field(default_factory=threading.Event)
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        concurrency: int | None = None,
+        poll_interval_ms: int | None = None,
+        lease_seconds: int | None = None,
+        grace_seconds: int | None = None,
+        issue=issue_credential,
+    ) -> None:
+        self.concurrency = concurrency or settings.WORKER_CONCURRENCY
+        self.poll_interval = (poll_interval_ms or settings.WORKER_POLL_INTERVAL_MS) / 1000
+        self.lease_seconds = lease_seconds or settings.WORKER_LEASE_SECONDS
+        self.grace_seconds = settings.WORKER_SHUTDOWN_GRACE_SECONDS if grace_seconds is None else grace_seconds
+        self.issue = issue
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+        # A fresh id per start: a restarted worker must not renew or finish its predecessor's jobs.
+        self.id = f"{self.host}:{self.pid}:{secrets.token_hex(3)}"
+        self.started_at = utcnow()
+        self.stats: Counter[str] = Counter()
+        self.polls = 0
+        self._active: dict[ObjectId, ActiveJob] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+        self._last_purge = 0.0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def run(self, *, once: bool = False) -> dict:
+        """Process jobs until stop() (or, with once, until nothing is due); returns a summary."""
+        mongo.ensure_indexes()
+        queue.on_enqueue(self.wake)
+        with _running_lock:
+            _running.append(self)
+        self.beat()
+        maintenance = threading.Thread(target=self._maintain_forever, name=f"{self.id}-maintenance", daemon=True)
+        maintenance.start()
+        log.info(
+            "worker=%s outcome=started concurrency=%s poll_ms=%d", self.id, self.concurrency, self.poll_interval * 1000
+        )
+        try:
+            self._loop(once)
+        finally:
+            self._shut_down()
+            queue.remove_listener(self.wake)
+            with _running_lock:
+                _running.remove(self)
+        return self.summary()
+
+    def start_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name=f"{self.id}-loop", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def wait_until_stopped(self, timeout: float | None = None) -> bool:
+        return self._stopped.wait(timeout)
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def _loop(self, once: bool) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            claimed = self.fill_slots()
+            if once and not claimed and not self.active_count():
+                return
+            # Slots full or nothing due: sleep until a job finishes (a slot frees), a job is enqueued
+            # in this process, or the poll interval passes. A backlog is claimed without waiting.
+            self._wake.wait(self.poll_interval)
+
+    def fill_slots(self) -> int:
+        """Claim jobs while a slot is free; never claims more than it can run now."""
+        claimed = 0
+        while not self._stopping.is_set() and self.active_count() < self.concurrency:
+            self.polls += 1
+            job = queue.claim(self.id, self.lease_seconds)
+            if job is None:
+                break
+            claimed += 1
+            self._start(job)
+        return claimed
+
+    def active_count(self) -> int:
+        with self._lock:
+            return len(self._active)
+
+    def _start(self, job: IssuanceJob) -> None:
+        active = ActiveJob(job, time.monotonic())
+        with self._lock:
+            self._active[job.pk] = active
+        threading.Thread(target=self._run_job, args=(active,), name=f"job-{job.pk}", daemon=True).start()
+
+    def _run_job(self, active: ActiveJob) -> None:
+        job = active.job
+        try:
+            outcome = process(job, self.id, self.issue)
+        except Exception as exc:  # noqa: BLE001 - a bug must not lose the job: record it and retry later
+            log.exception("job=%s batch=%s outcome=error", job.pk, job.batch_number)
+            outcome = self._record_unexpected(job, exc)
+        finally:
+            with self._lock:
+                self._active.pop(job.pk, None)
+            self._wake.set()
+        self._count(outcome)
+        log.info(
+            "job=%s batch=%s attempt=%s outcome=%s duration_ms=%d worker=%s%s",
+            job.pk,
+            job.batch_number,
+            job.attempt_count,
+            outcome.name,
+            (time.monotonic() - active.started) * 1000,
+            self.id,
+            f" detail={outcome.detail!r}" if outcome.name != "success" else f" certificate={outcome.detail}",
+        )
+
+    def _record_unexpected(self, job: IssuanceJob, exc: Exception) -> Outcome:
+        try:
+            return retry_later(job, self.id, f"unexpected error: {exc.__class__.__name__}: {exc}", None)
+        except Exception:  # noqa: BLE001 - the database is gone too; the lease will recover the job
+            return Outcome("lease_lost", "could not record the error; the lease will expire")
+
+    def _count(self, outcome: Outcome) -> None:
+        with self._lock:
+            self.stats["processed"] += 1
+            self.stats[outcome.name] += 1
+            if outcome.name in ("retry", "gave_up"):
+                self.stats["failed"] += 1
+
+    # -- leases, heartbeat, recovery ------------------------------------------------------------
+
+    def maintenance_interval(self) -> float:
+        return max(0.2, min(self.lease_seconds / 4, 15.0))
+
+    def _maintain_forever(self) -> None:
+        while not self._stopped.wait(self.maintenance_interval()):
+            try:
+                self.maintain()
+            except Exception:  # noqa: BLE001 - keep trying: a database blip must not stop renewals for good
+                log.exception("worker=%s outcome=maintenance_failed", self.id)
+
+    def maintain(self) -> None:
+        self.renew_leases()
+        self.beat()
+        recovered = queue.recover_expired_leases()
+        if recovered:
+            self._wake.set()
+        if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
+            self._last_purge = time.monotonic()
+            purged = queue.purge_expired()
+            if purged:
+                log.info("worker=%s outcome=purged jobs=%d", self.id, purged)
+
+    def renew_leases(self) -> None:
+        with self._lock:
+            active = list(self._active.values())
+        for item in active:
+            if not item.lease_lost.is_set() and not queue.renew_lease(item.job, self.lease_seconds):
+                item.lease_lost.set()
+                log.warning("job=%s batch=%s outcome=lease_lost worker=%s", item.job.pk, item.job.batch_number, self.id)
+
+    def beat(self, stopped: bool = False) -> None:
+        now = utcnow()
+        with self._lock:
+            active = [str(job_id) for job_id in self._active]
+            processed, failed = self.stats["processed"], self.stats["failed"]
+        WorkerHeartbeat.objects(worker_id=self.id).update_one(
+            upsert=True,
+            set__host=self.host,
+            set__pid=self.pid,
+            set__started_at=self.started_at,
+            set__last_seen_at=now,
+            set__concurrency=self.concurrency,
+            set__active_jobs=active,
+            set__processed=processed,
+            set__failed=failed,
+            set__stopped_at=now if stopped else None,
+            set__expires_at=now + HEARTBEAT_RETENTION,
+        )
+
+    # -- shutdown -------------------------------------------------------------------------------
+
+    def _shut_down(self) -> None:
+        deadline = time.monotonic() + self.grace_seconds
+        while self.active_count() and time.monotonic() < deadline:
+            self._wake.wait(min(0.05, max(0.0, deadline - time.monotonic())))
+            self._wake.clear()
+        with self._lock:
+            unfinished = list(self._active.values())
+        for item in unfinished:
+            if queue.release(item.job):
+                self.stats["released"] += 1
+                log.info("job=%s batch=%s outcome=released worker=%s", item.job.pk, item.job.batch_number, self.id)
+        self._stopped.set()
+        try:
+            self.beat(stopped=True)
+        except Exception:  # noqa: BLE001 - exiting anyway; the heartbeat simply goes stale
+            log.warning("worker=%s outcome=final_heartbeat_failed", self.id)
+        log.info("worker=%s outcome=stopped %s", self.id, " ".join(f"{k}={v}" for k, v in self.summary().items()))
+
+    def summary(self) -> dict:
+        keys = ("processed", "success", "retry", "gave_up", "lease_lost", "released")
+        return {key: self.stats[key] for key in keys}
+
+    def status(self) -> dict:
+        with self._lock:
+            active = [str(job_id) for job_id in self._active]
+        return {
+            "id": self.id,
+            "host": self.host,
+            "pid": self.pid,
+            "started_at": self.started_at.isoformat(),
+            "last_seen_at": utcnow().isoformat(),
+            "concurrency": self.concurrency,
+            "active_jobs": active,
+            "processed": self.stats["processed"],
+            "failed": self.stats["failed"],
+            "stopping": self.stopping,
+        }
+
+
+def get_status() -> list[dict]:
+    """The status of every worker running in this process (the embedded mode runs one)."""
+    with _running_lock:
+        return [worker.status() for worker in _running]

@@ -1,0 +1,168 @@
+"""A worker that dies at any point loses nothing and duplicates nothing.
+
+A crash is simulated by a BaseException that kills the job's thread on the spot — no error is
+recorded, the job stays `processing` under a lease nobody renews, exactly as when the process
+dies. (Separate processes cannot share the embedded database; with MONGODB_TEST_URI these
+tests run on a real server.)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from bson import ObjectId
+
+from agriqcert.clock import utcnow
+from certificates.models import Certificate
+from issuance import queue
+from issuance.inji.mock import issue as mock_issue
+from issuance.models import ErrorKind, IssuanceJob, JobStatus
+from issuance.worker import Worker
+from tests.conftest import make_inspection
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Crash(BaseException):
+    """The process died here."""
+
+
+class Issuer:
+    def __init__(self, crash_before: bool = False, crash_after: bool = False, delay: float = 0):
+        self.calls = 0
+        self.crash_before, self.crash_after, self.delay = crash_before, crash_after, delay
+
+    def __call__(self, batch, inspection, *, certificate_key):
+        self.calls += 1
+        if self.crash_before and self.calls == 1:
+            raise Crash()
+        time.sleep(self.delay)
+        issued = mock_issue(batch, inspection, certificate_key=certificate_key)
+        if self.crash_after and self.calls == 1:
+            raise Crash()  # the issuer answered; the certificate was never stored
+        return issued
+
+
+def crash_then_recover(issuer) -> IssuanceJob:
+    """Run until the crash, let the lease expire, sweep, and run a fresh worker."""
+    Worker(issue=issuer, poll_interval_ms=20, lease_seconds=30).run(once=True)
+    orphan = IssuanceJob.objects.get()
+    assert orphan.status == JobStatus.PROCESSING  # left behind by the dead worker
+
+    assert queue.recover_expired_leases(utcnow() + timedelta(seconds=31)) == 1
+    Worker(issue=issuer, poll_interval_ms=20).run(once=True)
+    return IssuanceJob.objects.get()
+
+
+@pytest.fixture(autouse=True)
+def quiet_thread_deaths(monkeypatch):
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)
+
+
+def test_crash_after_claim_before_issuing(batch):
+    make_inspection(batch)
+    issuer = Issuer(crash_before=True)
+
+    job = crash_then_recover(issuer)
+
+    assert job.status == JobStatus.SUCCESS and job.attempt_count == 2
+    assert job.errors[0].kind == ErrorKind.LEASE_EXPIRED
+    assert Certificate.objects.count() == 1
+
+
+def test_crash_after_the_issuer_answered_before_the_certificate_was_stored(batch):
+    make_inspection(batch)
+    issuer = Issuer(crash_after=True)
+
+    job = crash_then_recover(issuer)
+
+    assert job.status == JobStatus.SUCCESS
+    assert Certificate.objects.count() == 1
+    assert issuer.calls == 2  # nothing was stored, so issuing again is the only way
+
+
+def test_crash_after_the_certificate_was_stored_before_the_job_finished(batch, monkeypatch):
+    make_inspection(batch)
+    issuer = Issuer()
+    real_complete = queue.complete
+    crashes = []
+
+    def complete_or_crash(job, certificate_id):
+        if not crashes:
+            crashes.append(job.pk)
+            raise Crash()
+        return real_complete(job, certificate_id)
+
+    monkeypatch.setattr(queue, "complete", complete_or_crash)
+
+    job = crash_then_recover(issuer)
+
+    assert job.status == JobStatus.SUCCESS
+    assert Certificate.objects.count() == 1
+    assert issuer.calls == 1  # the stored certificate was found: the issuer was not called again
+    assert job.certificate_id == Certificate.objects.get().pk
+
+
+def test_a_second_job_for_the_same_inspection_reuses_the_certificate(batch):
+    inspection = make_inspection(batch)
+    issuer = Issuer()
+    Worker(issue=issuer, poll_interval_ms=20).run(once=True)
+    IssuanceJob.objects.delete()  # e.g. the finished job expired after 30 days…
+    queue.enqueue(inspection, trigger="command")  # …and someone enqueued again
+
+    Worker(issue=issuer, poll_interval_ms=20).run(once=True)
+
+    assert issuer.calls == 1
+    assert Certificate.objects.count() == 1
+    assert IssuanceJob.objects.get().status == JobStatus.SUCCESS
+
+
+def test_a_worker_whose_lease_was_taken_over_cannot_record_a_result(batch):
+    make_inspection(batch)
+    slow = queue.claim("worker-a", lease_seconds=30)
+    queue.recover_expired_leases(utcnow() + timedelta(seconds=31))
+    fast = queue.claim("worker-b", lease_seconds=30)
+
+    assert fast.pk == slow.pk and fast.lock_token != slow.lock_token
+    assert not queue.renew_lease(slow, 30)
+    assert queue.complete(fast, ObjectId())
+    assert not queue.complete(slow, slow.pk)
+    assert not queue.fail(slow, kind="transient", message="late", worker_id="worker-a", permanent=False).recorded
+    assert IssuanceJob.objects.get().status == JobStatus.SUCCESS
+
+
+def test_leases_are_renewed_while_a_slow_job_runs(batch):
+    make_inspection(batch)
+    worker = Worker(issue=Issuer(delay=2.0), poll_interval_ms=20, lease_seconds=1)
+    sweeping = threading.Event()
+
+    def sweep():  # another worker's recovery sweep, running all the time
+        while not sweeping.is_set():
+            queue.recover_expired_leases()
+            time.sleep(0.05)
+
+    sweeper = threading.Thread(target=sweep)
+    sweeper.start()
+    try:
+        worker.run(once=True)
+    finally:
+        sweeping.set()
+        sweeper.join()
+
+    job = IssuanceJob.objects.get()
+    assert job.status == JobStatus.SUCCESS and job.attempt_count == 1 and not job.errors
+
+
+def test_a_dead_workers_job_with_no_attempts_left_fails_for_good(batch):
+    make_inspection(batch)
+    IssuanceJob.objects.update_one(set__attempts_left=1, set__attempt_count=2)
+    queue.claim("dead-worker", lease_seconds=30)
+
+    queue.recover_expired_leases(utcnow() + timedelta(seconds=31))
+
+    job = IssuanceJob.objects.get()
+    assert job.gave_up
+    assert job.errors[-1].kind == ErrorKind.LEASE_EXPIRED and "dead-worker" in job.errors[-1].message
