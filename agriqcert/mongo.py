@@ -11,12 +11,14 @@ promises.
 from __future__ import annotations
 
 import threading
+from types import MethodType
 from typing import Any
 
 import mongoengine
 import mongomock
 from mongomock.collection import Cursor
 from mongomock.command_cursor import CommandCursor
+from mongomock.filtering import filter_applies
 
 EMBEDDED_LOCK = threading.RLock()
 
@@ -24,9 +26,29 @@ _WRAPPED_TYPES = (mongomock.Database, mongomock.Collection, Cursor, CommandCurso
 
 
 def _wrap(value: Any) -> Any:
+    if isinstance(value, mongomock.Collection) and "_iter_documents" not in vars(value):
+        value._iter_documents = MethodType(_iter_documents_by_id, value)
     if isinstance(value, _WRAPPED_TYPES):
         return _Locked(value)
     return value
+
+
+_scan_documents = mongomock.Collection._iter_documents
+
+
+def _iter_documents_by_id(collection: mongomock.Collection, filter: Any) -> Any:
+    """mongomock scans the whole collection for every query; look a document up by _id directly.
+
+    Every load, claim-by-id, fenced update and unique check of a job starts from its _id, so this
+    keeps the embedded mode's cost per job flat as collections grow. Other filters still scan.
+    """
+    if isinstance(filter, dict) and "_id" in filter and not isinstance(filter["_id"], dict | list):
+        document = collection._store._documents.get(filter["_id"])
+        if document is None:
+            return iter(())
+        rest = {key: value for key, value in filter.items() if key != "_id"}
+        return iter([document] if not rest or filter_applies(rest, document) else [])
+    return _scan_documents(collection, filter)
 
 
 class _Locked:

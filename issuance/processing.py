@@ -15,7 +15,7 @@ from mongoengine import NotUniqueError
 from agriqcert.clock import utcnow
 from certificates.models import Batch, BatchStatus, Certificate, Inspection
 from issuance import queue
-from issuance.inji import IssuedCredential, IssuerError, issue_credential
+from issuance.inji import IssuedCredential, IssuerError, PermanentIssuerError, issue_credential
 from issuance.models import ErrorKind, IssuanceJob
 from notifications.delivery import STAFF, notify
 from notifications.models import NotificationKind
@@ -42,11 +42,11 @@ def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> Outcome
     if certificate is None:
         try:
             issued = issue(batch, inspection, certificate_key=job.dedupe_key)
+            certificate = store_certificate(job, batch, inspection, issued)
         except IssuerError as exc:
             if not exc.transient:
                 return give_up(job, worker_id, str(exc), batch)
             return retry_later(job, worker_id, str(exc), batch)
-        certificate = store_certificate(job, batch, inspection, issued)
 
     Batch.objects(pk=batch.pk, status__ne=BatchStatus.REVOKED).update_one(set__status=BatchStatus.CERTIFIED)
     notify(
@@ -85,7 +85,16 @@ def store_certificate(job: IssuanceJob, batch: Batch, inspection: Inspection, is
         return certificate.save(force_insert=True)
     except NotUniqueError:
         # Another worker stored it first (a duplicate job, or a lease taken over): keep theirs.
-        return Certificate.objects.get(certificate_key=job.dedupe_key)
+        stored = Certificate.objects(certificate_key=job.dedupe_key).first()
+        if stored is None:
+            raise DuplicateCredentialId(
+                f"the issuer returned credential id {issued.credential_id}, which another certificate already has"
+            ) from None
+        return stored
+
+
+class DuplicateCredentialId(PermanentIssuerError):
+    pass
 
 
 def retry_later(job: IssuanceJob, worker_id: str, message: str, batch: Batch | None) -> Outcome:

@@ -25,7 +25,7 @@ from agriqcert import mongo
 from agriqcert.clock import utcnow
 from issuance import queue
 from issuance.inji import issue_credential
-from issuance.models import IssuanceJob, WorkerHeartbeat
+from issuance.models import IssuanceJob, JobStatus, WorkerHeartbeat
 from issuance.processing import Outcome, process, retry_later
 
 log = logging.getLogger(__name__)
@@ -213,7 +213,11 @@ class Worker:
         with self._lock:
             active = list(self._active.values())
         for item in active:
-            if not item.lease_lost.is_set() and not queue.renew_lease(item.job, self.lease_seconds):
+            if item.lease_lost.is_set() or queue.renew_lease(item.job, self.lease_seconds):
+                continue
+            # The renewal also misses a job that finished a moment ago; only another owner means lost.
+            current = IssuanceJob.objects(pk=item.job.pk).only("status", "lock_token").first()
+            if current is not None and current.status in (JobStatus.PENDING, JobStatus.PROCESSING):
                 item.lease_lost.set()
                 log.warning("job=%s batch=%s outcome=lease_lost worker=%s", item.job.pk, item.job.batch_number, self.id)
 

@@ -13,6 +13,7 @@ import json
 import secrets
 import threading
 import time
+import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -44,6 +45,8 @@ class FakeInjiCertify:
         self.client_secret = client_secret
         self.key = SigningKey.from_private_key(Ed25519PrivateKey.generate())
         self.latency = 0.0
+        self.presign = False  # sign the first credential only and answer every request with it
+        self.presigned: dict | None = None
         self.stall_seconds = 5.0
         self.tokens: set[str] = set()
         self.nonces: dict[str, float] = {}  # c_nonce -> expiry; valid until then, as c_nonce_expires_in says
@@ -99,6 +102,9 @@ class FakeInjiCertify:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Send headers and body in one segment; otherwise Nagle + delayed ACK add ~40 ms per answer.
+            disable_nagle_algorithm = True
+            wbufsize = -1
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -192,8 +198,15 @@ class FakeInjiCertify:
         problem = self.check_proof(body["proof"]["jwt"])
         if problem:
             return 400, {"error": "invalid_proof", "error_description": problem, "c_nonce": self.new_nonce()}
-        credential = self.sign(body["credential_definition"], wrong_issuer=fault == "wrong_issuer")
-        self.issued.append(credential)
+        if self.presigned is not None and fault is None:
+            # Benchmarks: measure the client and worker, not this fake's signing (the proof no longer matches).
+            credential = {**self.presigned, "id": f"urn:uuid:{uuid.uuid4()}"}
+        else:
+            credential = self.sign(body["credential_definition"], wrong_issuer=fault == "wrong_issuer")
+            if self.presign:
+                self.presigned = credential
+        if self.presigned is None:
+            self.issued.append(credential)
         return 200, {"credential": credential, "c_nonce": self.c_nonce, "c_nonce_expires_in": 300}
 
     @staticmethod
@@ -239,3 +252,18 @@ class FakeInjiCertify:
             "credentialSubject": definition.get("credentialSubject", {}),
         }
         return sign_ed25519_2020(document, self.key, document["validFrom"])
+
+
+def serve_forever(latency: float) -> None:
+    """Run a fake Inji Certify in this process until killed; prints its URL, DID and API key."""
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agriqcert.settings")
+    import django
+
+    django.setup()
+    server = FakeInjiCertify().start()
+    server.latency = latency
+    server.presign = True
+    print(json.dumps({"url": server.url, "did": server.did, "api_key": server.api_key}), flush=True)
+    threading.Event().wait()

@@ -20,6 +20,7 @@ import jwt
 import requests
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
+from requests.adapters import HTTPAdapter
 
 from certificates.credentials import CREDENTIAL_TYPE, contexts, credential_id, credential_subject
 from certificates.keys import SigningKey
@@ -56,6 +57,9 @@ class InjiCertifyClient:
         self.timeout = timeout
         self._holder_key = holder_key
         self._session = requests.Session()
+        # One pooled connection per concurrent job, so workers with high concurrency keep connections alive.
+        self._session.mount("http://", HTTPAdapter(pool_maxsize=256))
+        self._session.mount("https://", HTTPAdapter(pool_maxsize=256))
         self._lock = threading.Lock()
         self._metadata: dict | None = None
         self._token: str | None = None
