@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.contrib.admin import apps as admin_apps
 
 
 class AgriqcertConfig(AppConfig):
@@ -10,3 +11,10 @@ class AgriqcertConfig(AppConfig):
         from agriqcert import mongo
 
         mongo.connect(settings.MONGODB_URI, settings.MONGODB_DB)
+
+
+class AgriQCertAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the AgriQCert admin site (INSTALLED_APPS names it explicitly)."""
+
+    default = False
+    default_site = "agriqcert.admin.AgriQCertAdminSite"

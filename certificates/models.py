@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from django.db import models as django_models
 from mongoengine import (
     DENY,
     BooleanField,
@@ -160,3 +161,12 @@ class StatusList(Document):
     updated_at = DateTimeField(required=True, default=utcnow)
 
     meta = {"collection": "status_lists", "auto_create_index": False}
+
+
+class CertificateAdminPermissions(django_models.Model):
+    """No table: carries the permission to revoke certificates from the admin."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [("revoke_certificate", "Can revoke certificates")]

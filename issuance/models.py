@@ -5,6 +5,7 @@ Every write that changes a job's status lives in issuance/queue.py.
 
 from __future__ import annotations
 
+from django.db import models as django_models
 from mongoengine import (
     DateTimeField,
     Document,
@@ -40,7 +41,9 @@ class ErrorKind:
     TRANSIENT = "transient"
     PERMANENT = "permanent"
     LEASE_EXPIRED = "lease_expired"
-    CHOICES = (TRANSIENT, PERMANENT, LEASE_EXPIRED)
+    CANCELLED = "cancelled"
+    RELEASED = "released"
+    CHOICES = (TRANSIENT, PERMANENT, LEASE_EXPIRED, CANCELLED, RELEASED)
 
 
 class JobError(EmbeddedDocument):
@@ -93,6 +96,7 @@ class IssuanceJob(Document):
             {"fields": ["batch_number", "-created_at"], "name": "by_batch"},
             {"fields": ["inspection_id"], "name": "by_inspection"},
             {"fields": ["-created_at"], "name": "newest"},
+            {"fields": ["status", "-created_at"], "name": "by_status"},
         ],
     }
 
@@ -129,3 +133,18 @@ class WorkerHeartbeat(Document):
             {"fields": ["expires_at"], "name": "retention_ttl", "expireAfterSeconds": 0},
         ],
     }
+
+
+class IssuanceAdminPermissions(django_models.Model):
+    """No table: carries the permissions for the admin's issuance actions, so a superuser can
+    grant them to a group."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("retry_job", "Can retry issuance jobs"),
+            ("cancel_job", "Can cancel pending issuance jobs"),
+            ("release_job", "Can release issuance jobs stuck in processing"),
+            ("enqueue_job", "Can enqueue issuance for a batch"),
+        ]

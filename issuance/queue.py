@@ -265,3 +265,53 @@ def retry(job: IssuanceJob, *, by: str) -> bool:
         log.info("job=%s batch=%s outcome=retried by=%s", job.pk, job.batch_number, by)
         _wake_local_workers()
     return result.matched_count == 1
+
+
+def cancel(job: IssuanceJob, *, by: str) -> bool:
+    """An operator stops a pending job for good; False when it was no longer pending."""
+    now = utcnow()
+    error = {"attempt": job.attempt_count, "at": now, "kind": ErrorKind.CANCELLED, "message": f"cancelled by {by}"}
+    result = _collection().update_one(
+        {"_id": job.pk, "status": JobStatus.PENDING},
+        {
+            "$set": {
+                "status": JobStatus.FAILED,
+                "next_attempt_at": None,
+                "finished_at": now,
+                "expires_at": _expiry(now),
+                "updated_at": now,
+            },
+            "$push": {"errors": error},
+        },
+    )
+    if result.matched_count:
+        log.info("job=%s batch=%s outcome=cancelled by=%s", job.pk, job.batch_number, by)
+    return result.matched_count == 1
+
+
+def release_stuck(job: IssuanceJob, *, by: str) -> bool:
+    """An operator hands back a processing job whose worker is gone, without spending its attempt.
+
+    Clearing the lock token fences the old worker out, should it come back.
+    """
+    now = utcnow()
+    error = {
+        "attempt": job.attempt_count,
+        "at": now,
+        "kind": ErrorKind.RELEASED,
+        "message": f"released by {by}",
+        "worker": job.locked_by,
+    }
+    result = _collection().update_one(
+        {"_id": job.pk, "status": JobStatus.PROCESSING, "lock_token": job.lock_token},
+        {
+            "$set": {"status": JobStatus.PENDING, "next_attempt_at": now, "updated_at": now},
+            "$inc": {"attempt_count": -1, "attempts_left": 1},
+            "$unset": {"lock_token": "", "lease_expires_at": "", "locked_by": ""},
+            "$push": {"errors": error},
+        },
+    )
+    if result.matched_count:
+        log.info("job=%s batch=%s outcome=released by=%s", job.pk, job.batch_number, by)
+        _wake_local_workers()
+    return result.matched_count == 1

@@ -1,0 +1,287 @@
+"""Admin pages for the issuance queue: jobs, one job, actions on jobs, workers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from agriqcert.admin_pages import confirm_or_run, paginate, query_string, render, requires_permission, sort_key
+from agriqcert.clock import utcnow
+from certificates.lookup import find_batch, latest_passed_inspection
+from certificates.models import Batch, Certificate, Inspection
+from issuance import queue
+from issuance.models import IssuanceJob, JobStatus, Trigger, WorkerHeartbeat
+from issuance.monitoring import STALE_AFTER, queue_status
+
+SORTS = {"created": "created_at", "next": "next_attempt_at", "batch": "batch_number"}
+PERIODS = {"today": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+OUTCOMES = {"will_retry": "Will retry", "gave_up": "Gave up"}
+
+
+def filtered_jobs(request: HttpRequest):
+    jobs = IssuanceJob.objects.exclude("errors")  # the list never needs the error history
+    status = request.GET.get("status")
+    if status in JobStatus.CHOICES:
+        jobs = jobs.filter(status=status)
+    outcome = request.GET.get("outcome")
+    if outcome == "will_retry":
+        jobs = jobs.filter(status=JobStatus.FAILED, next_attempt_at__ne=None)
+    elif outcome == "gave_up":
+        jobs = jobs.filter(status=JobStatus.FAILED, next_attempt_at=None)
+    trigger = request.GET.get("trigger")
+    if trigger in Trigger.CHOICES:
+        jobs = jobs.filter(trigger=trigger)
+    period = PERIODS.get(request.GET.get("created", ""))
+    if period:
+        jobs = jobs.filter(created_at__gte=utcnow() - period)
+    q = request.GET.get("q", "").strip()
+    if q:
+        try:
+            jobs = jobs.filter(pk=ObjectId(q))
+        except (InvalidId, TypeError):
+            jobs = jobs.filter(batch_number=q)
+    return jobs
+
+
+def job_list(request: HttpRequest) -> HttpResponse:
+    order_value, order = sort_key(request, SORTS, "-created")
+    jobs = filtered_jobs(request).order_by(order)
+    page = paginate(request, jobs)
+    status = queue_status()
+    filters = [
+        ("status", "By status", [(s, s.title()) for s in JobStatus.CHOICES]),
+        ("outcome", "By failure", list(OUTCOMES.items())),
+        ("trigger", "By trigger", [(t, t.title()) for t in Trigger.CHOICES]),
+        ("created", "By date created", [("today", "Today"), ("7d", "Past 7 days"), ("30d", "Past 30 days")]),
+    ]
+    return render(
+        request,
+        "admin/issuance/job_list.html",
+        "Issuance jobs",
+        page=page,
+        jobs=page.object_list,
+        counts=status["counts"],
+        will_retry=status["will_retry"]["count"],
+        gave_up=status["gave_up"]["count"],
+        oldest_pending=status["oldest_pending_age_seconds"],
+        filters=[
+            (
+                name,
+                label,
+                [(query_string(request, **{name: None}), "All", not request.GET.get(name))]
+                + [(query_string(request, **{name: v}), text, request.GET.get(name) == v) for v, text in choices],
+            )
+            for name, label, choices in filters
+        ],
+        columns=[
+            (
+                key,
+                label,
+                query_string(request, o=("-" if order_value == key else "") + key),
+                order_value.lstrip("-") == key,
+            )
+            for key, label in (
+                ("batch", "Batch"),
+                ("next", "Next attempt"),
+                ("updated", "Updated"),
+                ("created", "Created"),
+            )
+        ],
+        q=request.GET.get("q", ""),
+        query=query_string(request),
+        can_retry=request.user.has_perm("issuance.retry_job"),
+        can_enqueue=request.user.has_perm("issuance.enqueue_job"),
+    )
+
+
+def get_job(job_id: str) -> IssuanceJob:
+    try:
+        job = IssuanceJob.objects(pk=ObjectId(job_id)).first()
+    except (InvalidId, TypeError):
+        job = None
+    if job is None:
+        raise Http404(f"No issuance job {job_id}")
+    return job
+
+
+def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = get_job(job_id)
+    batch = Batch.objects(pk=job.batch_id).first()
+    inspection = Inspection.objects(pk=job.inspection_id).first()
+    certificate = Certificate.objects(pk=job.certificate_id).first() if job.certificate_id else None
+    worker = WorkerHeartbeat.objects(worker_id=job.locked_by).first() if job.locked_by else None
+    timeline = [
+        ("Created", job.created_at, f"trigger {job.trigger}" + (f" by {job.requested_by}" if job.requested_by else ""))
+    ]
+    if job.retried_at:
+        timeline.append(("Retried", job.retried_at, f"by {job.retried_by}"))
+    timeline += [(f"Attempt {e.attempt} {e.kind}", e.at, e.message) for e in job.errors]
+    if job.status == JobStatus.PROCESSING and job.started_at:
+        timeline.append((f"Attempt {job.attempt_count} started", job.started_at, f"on {job.locked_by}"))
+    if job.finished_at:
+        timeline.append(("Finished", job.finished_at, job.status if not job.gave_up else "gave up"))
+    if job.will_retry:
+        timeline.append(("Next attempt", job.next_attempt_at, "scheduled"))
+    if job.expires_at:
+        timeline.append(("Expires", job.expires_at, "deleted by the retention policy"))
+    timeline.sort(key=lambda row: row[1])
+    return render(
+        request,
+        "admin/issuance/job_detail.html",
+        f"Issuance job {job.pk}",
+        job=job,
+        batch=batch,
+        inspection=inspection,
+        certificate=certificate,
+        worker=worker,
+        worker_gone=_worker_gone(job, worker),
+        timeline=timeline,
+        can_retry=request.user.has_perm("issuance.retry_job") and job.status == JobStatus.FAILED,
+        can_cancel=request.user.has_perm("issuance.cancel_job") and job.status == JobStatus.PENDING,
+        can_release=request.user.has_perm("issuance.release_job") and job.status == JobStatus.PROCESSING,
+    )
+
+
+def _worker_gone(job: IssuanceJob, worker: WorkerHeartbeat | None) -> bool:
+    if job.status != JobStatus.PROCESSING:
+        return False
+    now = utcnow()
+    lease_expired = job.lease_expires_at is not None and job.lease_expires_at < now
+    silent = worker is None or worker.stopped_at is not None or now - worker.last_seen_at > STALE_AFTER
+    return lease_expired or silent
+
+
+def _detail(job: IssuanceJob) -> str:
+    return reverse("admin:issuance-job", args=[job.pk])
+
+
+@require_POST
+@requires_permission("issuance.retry_job")
+def retry_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = get_job(job_id)
+
+    def run() -> tuple[bool, str]:
+        if queue.retry(job, by=request.user.get_username()):
+            return True, f"Job {job.pk} for batch {job.batch_number} will be retried now."
+        return False, f"Job {job.pk} is {job.status}, not failed: nothing to retry."
+
+    return confirm_or_run(
+        request,
+        question=f"Retry issuance for batch {job.batch_number}?",
+        details=[
+            f"Job {job.pk} is {job.status} after {job.attempt_count} attempt(s).",
+            "Its attempts start again at 0.",
+        ],
+        action=run,
+        back=_detail(job),
+    )
+
+
+@require_POST
+@requires_permission("issuance.retry_job")
+def retry_selected(request: HttpRequest) -> HttpResponse:
+    ids = request.POST.getlist("ids")
+    jobs = [get_job(job_id) for job_id in ids[:500]]
+    back = reverse("admin:issuance-jobs") + request.POST.get("query", "")
+    if not jobs:
+        messages.warning(request, "Select the jobs to retry first.")
+        return redirect(back)
+
+    def run() -> tuple[bool, str]:
+        retried = sum(queue.retry(job, by=request.user.get_username()) for job in jobs)
+        skipped = len(jobs) - retried
+        return retried > 0, f"{retried} job(s) will be retried now." + (
+            f" {skipped} skipped: not failed." if skipped else ""
+        )
+
+    return confirm_or_run(
+        request,
+        question=f"Retry {len(jobs)} selected job(s)?",
+        details=[f"{job.batch_number}: {job.status}" for job in jobs[:20]],
+        action=run,
+        back=back,
+    )
+
+
+@require_POST
+@requires_permission("issuance.cancel_job")
+def cancel_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = get_job(job_id)
+
+    def run() -> tuple[bool, str]:
+        if queue.cancel(job, by=request.user.get_username()):
+            return True, f"Job {job.pk} was cancelled."
+        return False, f"Job {job.pk} is {job.status}, not pending: it was not cancelled."
+
+    return confirm_or_run(
+        request,
+        question=f"Cancel issuance for batch {job.batch_number}?",
+        details=["The job will not run; it stays visible as given up. Retry brings it back."],
+        action=run,
+        back=_detail(job),
+    )
+
+
+@require_POST
+@requires_permission("issuance.release_job")
+def release_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = get_job(job_id)
+    worker = WorkerHeartbeat.objects(worker_id=job.locked_by).first() if job.locked_by else None
+
+    def run() -> tuple[bool, str]:
+        if not _worker_gone(job, worker):
+            return False, f"Worker {job.locked_by} is alive and holds the lease: the job was not released."
+        if queue.release_stuck(job, by=request.user.get_username()):
+            return True, f"Job {job.pk} was released; a worker will pick it up."
+        return False, f"Job {job.pk} is no longer processing under {job.locked_by}: nothing to release."
+
+    return confirm_or_run(
+        request,
+        question=f"Release job {job.pk} from worker {job.locked_by}?",
+        details=["Do this only when that worker is gone.", "The job becomes claimable without spending an attempt."],
+        action=run,
+        back=_detail(job),
+    )
+
+
+@require_POST
+@requires_permission("issuance.enqueue_job")
+def enqueue_batch(request: HttpRequest) -> HttpResponse:
+    number = request.POST.get("batch", "").strip()
+    back = reverse("admin:issuance-jobs")
+    batch = find_batch(number) if number else None
+    if batch is None:
+        messages.error(request, f"No batch has the number or id {number!r}." if number else "Enter a batch number.")
+        return redirect(back)
+    inspection = latest_passed_inspection(batch)
+    if inspection is None:
+        messages.error(request, f"Batch {batch.batch_number} has no passed inspection.")
+        return redirect(back)
+
+    def run() -> tuple[bool, str]:
+        result = queue.enqueue(inspection, trigger=Trigger.ADMIN, requested_by=request.user.get_username())
+        job = result.job
+        if result.created:
+            return True, f"Enqueued job {job.pk} for batch {batch.batch_number}."
+        if job.gave_up and queue.retry(job, by=request.user.get_username()):
+            return True, f"Job {job.pk} for batch {batch.batch_number} had given up; it will be retried now."
+        return False, f"Batch {batch.batch_number} already has job {job.pk} ({job.status})."
+
+    return confirm_or_run(
+        request,
+        question=f"Enqueue certificate issuance for batch {batch.batch_number}?",
+        details=[f"Latest passed inspection: {inspection.inspected_at:%Y-%m-%d %H:%M} by {inspection.agency}."],
+        action=run,
+        back=back,
+    )
+
+
+def worker_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "admin/issuance/worker_list.html", "Issuance workers", workers=queue_status()["workers"])

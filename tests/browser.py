@@ -1,0 +1,54 @@
+"""Headless Chromium (Debian's chromium + chromium-driver) driven by Selenium, for page tests."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def start_browser(width: int = 1280, height: int = 900) -> webdriver.Chrome:
+    for program in (CHROMIUM, CHROMEDRIVER):
+        if not Path(program).exists() and not shutil.which(Path(program).name):
+            raise RuntimeError(
+                f"{program} is missing: install Debian's chromium and chromium-driver (scripts/test does, as root)"
+            )
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}",
+        f"--window-size={width},{height}",
+    ):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    browser.implicitly_wait(5)
+    return browser
+
+
+def screenshot(browser: webdriver.Chrome, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    browser.save_screenshot(str(path))
+    return path
+
+
+def wait_for(browser: webdriver.Chrome, condition, timeout: float = 10):
+    """Wait until condition(browser) is truthy (pages load after clicks asynchronously)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout).until(condition)
