@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import date
 
 from django.db import models as django_models
@@ -37,7 +38,7 @@ class BatchStatus:
 
 
 class Batch(Document):
-    batch_number = StringField(required=True, unique=True, regex=r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,63}$")
+    batch_number = StringField(required=True, unique=True, regex=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
     exporter = StringField(required=True, max_length=150)  # the exporter's username
     exporter_name = StringField(required=True, max_length=200)  # organisation, as on the certificate
     product = StringField(required=True, max_length=100)
@@ -64,6 +65,10 @@ class Batch(Document):
         if self.harvest_date and self.harvest_date > date.today():
             raise ValidationError("harvest_date cannot be in the future", field_name="harvest_date")
         self.updated_at = utcnow()
+
+    @property
+    def status_label(self) -> str:
+        return self.status.replace("_", " ")
 
     def __str__(self) -> str:
         return self.batch_number
@@ -121,6 +126,7 @@ class Certificate(Document):
     certificate_key = StringField(required=True, unique=True)
     batch = ReferenceField(Batch, required=True, reverse_delete_rule=DENY)
     inspection = ReferenceField(Inspection, required=True, reverse_delete_rule=DENY)
+    exporter = StringField()  # the batch's exporter, so "my certificates" is one indexed query
     revision = IntField(required=True, default=0, min_value=0)
     job_id = ObjectIdField()  # the IssuanceJob that issued it
     credential_json = StringField(required=True)  # exactly as issued, so signatures keep verifying
@@ -135,12 +141,16 @@ class Certificate(Document):
     revoked_at = DateTimeField()
     revoked_by = StringField()
     revocation_reason = StringField(max_length=500)
+    # Importers (usernames) the exporter shared the certificate with.
+    shared_with = ListField(StringField())
+    # The unguessable part of the public certificate page's URL (what a dense QR code carries).
+    public_token = StringField(required=True, unique=True, default=lambda: secrets.token_urlsafe(18))
     created_at = DateTimeField(required=True, default=utcnow)
 
     meta = {
         "collection": "certificates",
         "auto_create_index": False,
-        "indexes": [("batch", "-issued_at"), "inspection", "status"],
+        "indexes": [("batch", "-issued_at"), "inspection", "status", ("exporter", "-issued_at"), "shared_with"],
     }
 
     @property

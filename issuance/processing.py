@@ -70,6 +70,7 @@ def store_certificate(job: IssuanceJob, batch: Batch, inspection: Inspection, is
         certificate_key=job.dedupe_key,
         batch=batch,
         inspection=inspection,
+        exporter=batch.exporter,
         revision=job.revision,
         job_id=job.pk,
         credential_json=issued.text,

@@ -48,7 +48,12 @@ def screenshot(browser: webdriver.Chrome, name: str) -> Path:
 
 
 def wait_for(browser: webdriver.Chrome, condition, timeout: float = 10):
-    """Wait until condition(browser) is truthy (pages load after clicks asynchronously)."""
+    """Wait until condition(browser) is truthy (pages load after clicks asynchronously; an element
+    found on the old page goes stale, which just means: not yet)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, timeout).until(condition)
+    waiting = WebDriverWait(
+        browser, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    )
+    return waiting.until(condition)

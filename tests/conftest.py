@@ -91,6 +91,7 @@ def issue_certificate(inspection: Inspection, revision: int = 0):
         certificate_key=key,
         batch=inspection.batch,
         inspection=inspection,
+        exporter=inspection.batch.exporter,
         revision=revision,
         credential_json=issued.text,
         credential_id=issued.credential_id,
@@ -116,3 +117,45 @@ def run_due_jobs(issue=None) -> int:
             process(job, "test-worker", issue)
         done += 1
     return done
+
+
+@pytest.fixture
+def actors(db, django_user_model):
+    """Named users, one per role, plus an exporter who owns nothing here."""
+    from django.contrib.auth.models import Group
+
+    from agriqcert.roles import EXPORTER, IMPORTER, QA_AGENCY
+
+    made = {}
+    for username, full_name, role in (
+        ("exporter", "Green Valley Exports Pvt Ltd", EXPORTER),
+        ("other_exporter", "Rival Spices Ltd", EXPORTER),
+        ("qa", "National QA Agency", QA_AGENCY),
+        ("importer", "Hamburg Fine Foods GmbH", IMPORTER),
+        ("staff", "Operator", None),
+    ):
+        user = django_user_model.objects.create_user(
+            username, password="pw-123456", first_name=full_name, is_staff=role is None
+        )
+        if role:
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
+        made[username] = user
+    return made
+
+
+@pytest.fixture
+def api(actors):
+    """An API client per actor (and 'anonymous'), authenticated by session."""
+    from rest_framework.test import APIClient
+
+    clients = {"anonymous": APIClient()}
+    for name, user in actors.items():
+        client = APIClient()
+        client.force_authenticate(user)
+        clients[name] = client
+    return clients
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,12 +1,20 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from agriqcert.roles import EXPORTER, IMPORTER, QA_AGENCY, ensure_role_groups
 from certificates.demo import create_demo_data
 from issuance.worker import Worker
 
 DEMO_PASSWORD = "agriqcert-demo"  # demo accounts exist only in the embedded mode
+DEMO_USERS = [
+    ("admin", "AgriQCert operator", None),
+    ("exporter", "Green Valley Exports Pvt Ltd", EXPORTER),
+    ("inspector", "National QA Agency", QA_AGENCY),
+    ("importer", "Hamburg Fine Foods GmbH", IMPORTER),
+]
 
 
 class Command(BaseCommand):
@@ -24,7 +32,7 @@ class Command(BaseCommand):
             self.create_demo_users()
             batches = create_demo_data()
             self.stdout.write(f"Demo data: {', '.join(b.batch_number for b in batches)}")
-            self.stdout.write(f"Demo logins (password {DEMO_PASSWORD!r}): admin, exporter, inspector")
+            self.stdout.write(f"Demo logins (password {DEMO_PASSWORD!r}): admin, exporter, inspector, importer")
         if settings.EMBEDDED_MODE and settings.EMBEDDED_WORKER:
             worker = Worker()
             worker.start_in_background()
@@ -33,9 +41,14 @@ class Command(BaseCommand):
 
     def create_demo_users(self) -> None:
         users = get_user_model()
-        for username, staff in (("admin", True), ("exporter", False), ("inspector", False)):
+        ensure_role_groups()
+        for username, name, role in DEMO_USERS:
             if users.objects.filter(username=username).exists():
                 continue
-            user = users(username=username, email=f"{username}@example.org", is_staff=staff, is_superuser=staff)
+            staff = role is None
+            user = users(username=username, email=f"{username}@example.org", first_name=name, is_staff=staff)
+            user.is_superuser = staff
             user.set_password(DEMO_PASSWORD)
             user.save()
+            if role:
+                user.groups.add(Group.objects.get(name=role))

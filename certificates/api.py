@@ -1,0 +1,270 @@
+"""REST API for batches, inspections, certificates and public verification."""
+
+from __future__ import annotations
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from mongoengine import NotUniqueError
+from mongoengine import ValidationError as DocumentValidationError
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from agriqcert.roles import EXPORTER, IMPORTER, QA_AGENCY, IsExporter, IsQAAgency, has_role, is_staff, organisation
+from certificates.models import Batch, BatchStatus, Certificate, Inspection
+from certificates.qr import QRDecodeError, certificate_qr, decode_pixelpass
+from certificates.serializers import (
+    BatchSerializer,
+    CertificateSerializer,
+    InspectionSerializer,
+    ShareSerializer,
+    VerificationResultSerializer,
+    VerifyRequestSerializer,
+    document_errors,
+)
+from certificates.verification import verify_credential
+
+
+class Pages(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def paginated(view: APIView, request, queryset, serializer_class) -> Response:
+    paginator = view.pagination_class()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def visible_batches(user):
+    if is_staff(user) or has_role(user, QA_AGENCY):
+        return Batch.objects
+    if has_role(user, EXPORTER):
+        return Batch.objects(exporter=user.get_username())
+    raise PermissionDenied("Only exporters, QA agencies and staff can see batches.")
+
+
+def get_batch(user, batch_number: str) -> Batch:
+    batch = visible_batches(user).filter(batch_number=batch_number).first()
+    if batch is None:
+        raise Http404(f"No batch {batch_number!r} that you can see.")
+    return batch
+
+
+def visible_certificates(user):
+    if is_staff(user) or has_role(user, QA_AGENCY):
+        return Certificate.objects
+    if has_role(user, EXPORTER):
+        return Certificate.objects(exporter=user.get_username())
+    if has_role(user, IMPORTER):
+        return Certificate.objects(shared_with=user.get_username())
+    raise PermissionDenied("You have no role that can see certificates.")
+
+
+def get_certificate(user, certificate_id: str) -> Certificate:
+    try:
+        certificate = visible_certificates(user).filter(pk=ObjectId(certificate_id)).first()
+    except (InvalidId, TypeError):
+        certificate = None
+    if certificate is None:
+        raise Http404(f"No certificate {certificate_id!r} that you can see.")
+    return certificate
+
+
+BATCH_FILTERS = [
+    OpenApiParameter("status", str, enum=list(BatchStatus.CHOICES)),
+    OpenApiParameter("product", str, description="exact product name, e.g. Rice"),
+    OpenApiParameter("origin_country", str, description="ISO 3166-1 alpha-2"),
+    OpenApiParameter("q", str, description="batch number prefix"),
+]
+
+
+class BatchList(APIView):
+    permission_classes = [IsAuthenticated]
+    pagination_class = Pages  # also tells the schema that the list is paginated
+
+    @extend_schema(parameters=BATCH_FILTERS, responses=BatchSerializer(many=True), summary="List batches you can see")
+    def get(self, request):
+        batches = visible_batches(request.user).order_by("-created_at")
+        if request.query_params.get("status") in BatchStatus.CHOICES:
+            batches = batches.filter(status=request.query_params["status"])
+        for field in ("product", "origin_country"):
+            if request.query_params.get(field):
+                batches = batches.filter(**{field: request.query_params[field]})
+        if request.query_params.get("q"):
+            batches = batches.filter(batch_number__startswith=request.query_params["q"])
+        return paginated(self, request, batches, BatchSerializer)
+
+    @extend_schema(request=BatchSerializer, responses={201: BatchSerializer}, summary="Submit a batch (exporters)")
+    def post(self, request):
+        if not IsExporter().has_permission(request, self):
+            raise PermissionDenied(IsExporter.message)
+        serializer = BatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        batch = Batch(
+            **serializer.validated_data, exporter=request.user.get_username(), exporter_name=organisation(request.user)
+        )
+        try:
+            batch.save(force_insert=True)
+        except DocumentValidationError as exc:
+            raise ValidationError(document_errors(exc)) from None
+        except NotUniqueError:
+            raise ValidationError({"batch_number": ["A batch with this number exists already."]}) from None
+        return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+
+class BatchDetail(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=BatchSerializer, summary="One batch")
+    def get(self, request, batch_number: str):
+        return Response(BatchSerializer(get_batch(request.user, batch_number)).data)
+
+
+class InspectionList(APIView):
+    permission_classes = [IsAuthenticated]
+    pagination_class = Pages  # also tells the schema that the list is paginated
+
+    @extend_schema(responses=InspectionSerializer(many=True), summary="A batch's inspections")
+    def get(self, request, batch_number: str):
+        batch = get_batch(request.user, batch_number)
+        return paginated(self, request, Inspection.objects(batch=batch).order_by("-inspected_at"), InspectionSerializer)
+
+    @extend_schema(
+        request=InspectionSerializer,
+        responses={201: InspectionSerializer},
+        summary="Record an inspection (QA agencies); a passing one triggers certificate issuance",
+    )
+    def post(self, request, batch_number: str):
+        if not IsQAAgency().has_permission(request, self):
+            raise PermissionDenied(IsQAAgency.message)
+        batch = get_batch(request.user, batch_number)
+        serializer = InspectionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        inspection = Inspection(
+            batch=batch,
+            inspector=request.user.get_username(),
+            agency=organisation(request.user),
+            **serializer.validated_data,
+        )
+        try:
+            inspection.save()
+        except DocumentValidationError as exc:
+            raise ValidationError(document_errors(exc)) from None
+        return Response(InspectionSerializer(inspection).data, status=status.HTTP_201_CREATED)
+
+
+class CertificateList(APIView):
+    permission_classes = [IsAuthenticated]
+    pagination_class = Pages  # also tells the schema that the list is paginated
+
+    @extend_schema(
+        parameters=[OpenApiParameter("batch", str, description="batch number")],
+        responses=CertificateSerializer(many=True),
+        summary="Certificates you can see (importers: those shared with them)",
+    )
+    def get(self, request):
+        certificates = visible_certificates(request.user).exclude("credential_json").order_by("-issued_at")
+        if request.query_params.get("batch"):
+            batch = Batch.objects(batch_number=request.query_params["batch"]).only("id").first()
+            certificates = certificates.filter(batch=batch) if batch else certificates.none()
+        return paginated(self, request, certificates, CertificateSerializer)
+
+
+class CertificateDetail(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=CertificateSerializer, summary="One certificate")
+    def get(self, request, certificate_id: str):
+        return Response(CertificateSerializer(get_certificate(request.user, certificate_id)).data)
+
+
+class CertificateCredential(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={(200, "application/vc+ld+json"): OpenApiTypes.OBJECT}, summary="The credential, as issued"
+    )
+    def get(self, request, certificate_id: str):
+        certificate = get_certificate(request.user, certificate_id)
+        response = HttpResponse(certificate.credential_json, content_type="application/vc+ld+json")
+        response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.batch.batch_number}.json"'
+        return response
+
+
+class CertificateQR(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={(200, "image/svg+xml"): OpenApiTypes.BINARY, (200, "image/png"): OpenApiTypes.BINARY},
+        summary="The certificate's QR code (PixelPass, or its public page's URL when too dense)",
+    )
+    def get(self, request, certificate_id: str, image_format: str):
+        certificate = get_certificate(request.user, certificate_id)
+        qr = certificate_qr(certificate.credential, public_url(request, certificate))
+        if image_format == "png":
+            return HttpResponse(qr.png(scale=6), content_type="image/png")
+        return HttpResponse(qr.svg(scale=6), content_type="image/svg+xml")
+
+
+def public_url(request, certificate: Certificate) -> str:
+    return settings.SITE_URL + reverse("certificate-public", args=[certificate.public_token])
+
+
+class CertificateShare(APIView):
+    permission_classes = [IsExporter]
+
+    @extend_schema(
+        request=ShareSerializer, responses=CertificateSerializer, summary="Share a certificate with an importer"
+    )
+    def post(self, request, certificate_id: str):
+        certificate = get_certificate(request.user, certificate_id)
+        serializer = ShareSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        username = serializer.validated_data["importer"]
+        importer = get_user_model().objects.filter(username=username, groups__name=IMPORTER, is_active=True).first()
+        if importer is None:
+            raise ValidationError({"importer": [f"No importer has the username {username!r}."]})
+        Certificate.objects(pk=certificate.pk).update_one(add_to_set__shared_with=username)
+        return Response(CertificateSerializer(certificate.reload()).data)
+
+
+class VerifyThrottle(AnonRateThrottle):
+    rate = "60/min"
+
+
+class Verify(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [VerifyThrottle]
+
+    @extend_schema(
+        request=VerifyRequestSerializer,
+        responses={200: VerificationResultSerializer, 400: OpenApiResponse(description="Not a credential")},
+        summary="Verify a credential or QR text (public)",
+    )
+    def post(self, request):
+        serializer = VerifyRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if "qr" in serializer.validated_data:
+            try:
+                document = decode_pixelpass(serializer.validated_data["qr"])
+            except QRDecodeError as exc:
+                raise ValidationError({"qr": [str(exc)]}) from None
+        else:
+            document = serializer.validated_data["credential"]
+        # Public input must not make this server fetch arbitrary URLs: only our own Inji issuer's
+        # did:web document is fetched; other did:web keys and foreign status lists are "unknown".
+        result = verify_credential(document, offline=True, allow_did_web=settings.INJI_ISSUER_DID)
+        return Response(result.as_dict())

@@ -1,0 +1,146 @@
+"""API representations of batches, inspections and certificates, with field-level validation."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from mongoengine import ValidationError as DocumentValidationError
+from rest_framework import serializers
+
+from certificates.countries import country_name
+from certificates.models import QUANTITY_UNITS, Batch, Certificate, Inspection
+
+
+def document_errors(error: DocumentValidationError) -> dict | list:
+    """MongoEngine's validation errors as DRF field errors."""
+    errors: dict[str, list[str]] = {}
+    for field, detail in (error.errors or {}).items():
+        # clean() reports cross-field errors under __all__, naming the field on the error itself.
+        name = getattr(detail, "field_name", None) or field
+        errors.setdefault("non_field_errors" if name == "__all__" else name, []).append(
+            str(getattr(detail, "message", detail))
+        )
+    return errors or {"non_field_errors": [error.message]}
+
+
+class CountryField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(min_length=2, max_length=2, **kwargs)
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data).upper()
+        if country_name(code) is None:
+            raise serializers.ValidationError(f"{data!r} is not an ISO 3166-1 alpha-2 country code such as IN or DE.")
+        return code
+
+
+class BatchSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    batch_number = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$",
+        max_length=64,
+        error_messages={"invalid": "Use 2–64 letters, digits, '.', '_' or '-', starting with a letter or digit."},
+    )
+    exporter = serializers.CharField(read_only=True)
+    exporter_name = serializers.CharField(read_only=True)
+    product = serializers.CharField(max_length=100)
+    variety = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    hs_code = serializers.RegexField(
+        r"^\d{4}(\.?\d{2}){0,2}$",
+        required=False,
+        allow_blank=True,
+        error_messages={"invalid": "An HS code has 4, 6 or 8 digits, e.g. 1006.30."},
+    )
+    quantity = serializers.FloatField(min_value=0.001, max_value=1e9)
+    unit = serializers.ChoiceField(choices=QUANTITY_UNITS)
+    origin_country = CountryField()
+    origin_region = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    farm = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    harvest_date = serializers.DateField(required=False, allow_null=True)
+    destination_country = CountryField(required=False, allow_blank=True)
+    status = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, instance: Batch) -> dict:
+        data = super().to_representation(instance)
+        data["id"] = str(instance.pk)
+        return data
+
+
+class InspectionSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    batch_number = serializers.CharField(read_only=True, source="batch.batch_number")
+    inspector = serializers.CharField(read_only=True)
+    agency = serializers.CharField(read_only=True)
+    inspected_at = serializers.DateTimeField(required=False)
+    moisture_percent = serializers.FloatField(min_value=0, max_value=100)
+    pesticide_residue_mg_per_kg = serializers.FloatField(min_value=0, max_value=1e6)
+    foreign_matter_percent = serializers.FloatField(min_value=0, max_value=100, required=False, allow_null=True)
+    grade = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    organic = serializers.BooleanField(required=False, default=False)
+    outcome = serializers.ChoiceField(choices=("passed", "failed"))
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+    def to_representation(self, instance: Inspection) -> dict:
+        data = super().to_representation(instance)
+        data["id"] = str(instance.pk)
+        return data
+
+
+class CertificateSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    credential_id = serializers.CharField(read_only=True)
+    batch_number = serializers.CharField(read_only=True, source="batch.batch_number")
+    issuer_did = serializers.CharField(read_only=True)
+    issued_via = serializers.CharField(read_only=True)
+    issued_at = serializers.DateTimeField(read_only=True)
+    valid_until = serializers.DateTimeField(read_only=True, allow_null=True)
+    status = serializers.CharField(read_only=True)
+    revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    revocation_reason = serializers.CharField(read_only=True, allow_null=True)
+    links = serializers.SerializerMethodField()
+
+    def get_links(self, instance: Certificate) -> dict[str, str]:
+        return {
+            "self": reverse("api-certificate", args=[instance.pk]),
+            "credential": reverse("api-certificate-credential", args=[instance.pk]),
+            "qr_svg": reverse("api-certificate-qr", args=[instance.pk, "svg"]),
+            "qr_png": reverse("api-certificate-qr", args=[instance.pk, "png"]),
+            "public_page": reverse("certificate-public", args=[instance.public_token]),
+        }
+
+    def to_representation(self, instance: Certificate) -> dict:
+        data = super().to_representation(instance)
+        data["id"] = str(instance.pk)
+        return data
+
+
+class ShareSerializer(serializers.Serializer):
+    importer = serializers.CharField(max_length=150, help_text="The importer's username")
+
+
+class VerifyRequestSerializer(serializers.Serializer):
+    credential = serializers.JSONField(required=False, help_text="The credential as a JSON object")
+    qr = serializers.CharField(required=False, max_length=20000, help_text="The text of its QR code (PixelPass)")
+
+    def validate(self, attrs: dict) -> dict:
+        if ("credential" in attrs) == ("qr" in attrs):
+            raise serializers.ValidationError("Send exactly one of 'credential' (a JSON object) or 'qr' (QR text).")
+        if "credential" in attrs and not isinstance(attrs["credential"], dict):
+            raise serializers.ValidationError({"credential": ["A credential is a JSON object."]})
+        return attrs
+
+
+class CheckSerializer(serializers.Serializer):
+    ok = serializers.BooleanField(allow_null=True)
+    reason = serializers.CharField()
+
+
+class VerificationResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    signature = CheckSerializer()
+    issuer = CheckSerializer()
+    validity = CheckSerializer()
+    revocation = CheckSerializer()
+    credential_id = serializers.CharField(allow_null=True)
+    issuer_id = serializers.CharField(allow_null=True)
+    checked_at = serializers.CharField()

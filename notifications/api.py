@@ -1,0 +1,92 @@
+"""REST API: a user's notifications."""
+
+from __future__ import annotations
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from django.http import Http404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agriqcert.clock import utcnow
+from notifications.delivery import STAFF
+from notifications.models import Notification
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    message = serializers.CharField()
+    batch_number = serializers.CharField(allow_null=True)
+    certificate_id = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, instance: Notification) -> dict:
+        data = super().to_representation(instance)
+        data["id"] = str(instance.pk)
+        data["certificate_id"] = str(instance.certificate_id) if instance.certificate_id else None
+        return data
+
+
+def mine(user):
+    recipients = [user.get_username()] + ([STAFF] if user.is_staff else [])
+    return Notification.objects(recipient__in=recipients)
+
+
+class Pages(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class NotificationList(APIView):
+    permission_classes = [IsAuthenticated]
+    pagination_class = Pages
+
+    @extend_schema(responses=NotificationSerializer(many=True), summary="Your notifications, newest first")
+    def get(self, request):
+        notifications = mine(request.user).order_by("-created_at")
+        if request.query_params.get("unread") in ("1", "true"):
+            notifications = notifications.filter(read_at=None)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(notifications, request, view=self)
+        return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
+
+
+class UnreadCount(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=inline_serializer("UnreadCount", {"unread": serializers.IntegerField()}))
+    def get(self, request):
+        return Response({"unread": mine(request.user).filter(read_at=None).count()})
+
+
+class MarkRead(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=NotificationSerializer, summary="Mark one notification read")
+    def post(self, request, notification_id: str):
+        try:
+            notification = mine(request.user).filter(pk=ObjectId(notification_id)).first()
+        except (InvalidId, TypeError):
+            notification = None
+        if notification is None:
+            raise Http404(f"No notification {notification_id!r} of yours.")
+        if notification.read_at is None:
+            notification.update(set__read_at=utcnow())
+            notification.reload()
+        return Response(NotificationSerializer(notification).data)
+
+
+class MarkAllRead(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=inline_serializer("MarkedRead", {"marked": serializers.IntegerField()}))
+    def post(self, request):
+        return Response({"marked": mine(request.user).filter(read_at=None).update(set__read_at=utcnow())})

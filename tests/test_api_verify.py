@@ -1,0 +1,62 @@
+"""The public verify endpoint: a credential or QR text in, each check with its reason out."""
+
+from __future__ import annotations
+
+import pytest
+
+from certificates.qr import encode_pixelpass
+from tests.conftest import issue_certificate, make_inspection
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def credential(batch):
+    return issue_certificate(make_inspection(batch)).credential
+
+
+def test_anyone_can_verify_a_credential(api, credential):
+    response = api["anonymous"].post("/api/v1/verify/", {"credential": credential}, format="json")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["valid"] is True
+    assert body["signature"]["ok"] is True and body["revocation"]["reason"] == "not revoked"
+
+
+def test_qr_text_verifies_too(api, credential):
+    response = api["anonymous"].post("/api/v1/verify/", {"qr": encode_pixelpass(credential)}, format="json")
+
+    assert response.json()["valid"] is True
+
+
+def test_a_tampered_credential_is_invalid_with_a_reason(api, credential):
+    credential["credentialSubject"]["assessment"]["grade"] = "A+"
+
+    body = api["anonymous"].post("/api/v1/verify/", {"credential": credential}, format="json").json()
+
+    assert body["valid"] is False and "altered" in body["signature"]["reason"]
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({}, "non_field_errors"),
+        ({"credential": [1, 2]}, "credential"),
+        ({"qr": "not qr data!"}, "qr"),
+        ({"credential": {}, "qr": "x"}, "non_field_errors"),
+    ],
+)
+def test_unreadable_input_is_a_400_that_says_why(api, payload, field):
+    response = api["anonymous"].post("/api/v1/verify/", payload, format="json")
+
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_a_did_web_issuer_is_not_fetched_for_strangers(api, credential):
+    credential["issuer"] = "did:web:169.254.169.254"
+    credential["proof"]["verificationMethod"] = "did:web:169.254.169.254#key-1"
+
+    body = api["anonymous"].post("/api/v1/verify/", {"credential": credential}, format="json").json()
+
+    assert body["valid"] is False and "offline" in body["signature"]["reason"]
