@@ -11,14 +11,20 @@ promises.
 from __future__ import annotations
 
 import threading
+from datetime import datetime
+from itertools import islice
 from types import MethodType
 from typing import Any
+from uuid import UUID
 
 import mongoengine
 import mongomock
+from bson import ObjectId
+from mongomock import DuplicateKeyError
 from mongomock.collection import Cursor
 from mongomock.command_cursor import CommandCursor
-from mongomock.filtering import filter_applies
+from mongomock.filtering import filter_applies, resolve_sort_key
+from mongomock.helpers import make_datetime_timezone_aware_in_document, patch_datetime_awareness_in_document
 
 EMBEDDED_LOCK = threading.RLock()
 
@@ -28,12 +34,52 @@ _WRAPPED_TYPES = (mongomock.Database, mongomock.Collection, Cursor, CommandCurso
 def _wrap(value: Any) -> Any:
     if isinstance(value, mongomock.Collection) and "_iter_documents" not in vars(value):
         value._iter_documents = MethodType(_iter_documents_by_id, value)
+        # mongomock emulates TTL indexes by scanning the whole collection on every read; the
+        # worker's retention sweep (issuance.queue.purge_expired) deletes expired documents instead.
+        value._store._remove_expired_documents = _keep_documents
+        value._ensure_uniques = MethodType(_ensure_uniques_by_value, value)
+    if isinstance(value, Cursor) and "_compute_results" not in vars(value):
+        value._compute_results = MethodType(_compute_page, value)
     if isinstance(value, _WRAPPED_TYPES):
         return _Locked(value)
     return value
 
 
 _scan_documents = mongomock.Collection._iter_documents
+_original_ensure_uniques = mongomock.Collection._ensure_uniques
+
+
+def _keep_documents() -> None:
+    return None
+
+
+_compute_all = Cursor._compute_results
+
+
+def _compute_page(cursor: Cursor, with_limit_and_skip: bool = False) -> list:
+    """mongomock copies every matching document before applying skip and limit; a page of 50 out
+    of 100,000 jobs copies only its 50 here (matching and sorting still look at every document)."""
+    if not with_limit_and_skip or not cursor._limit:
+        return _compute_all(cursor, with_limit_and_skip)
+    key = (cursor._factory, cursor._skip, cursor._limit)
+    cached = vars(cursor).get("_page")
+    if cached is None or cached[0] != key:
+        start = cursor._skip or 0
+        documents = islice(cursor._factory(), start, start + abs(cursor._limit))
+        if cursor.collection.codec_options.tz_aware:
+            page = [make_datetime_timezone_aware_in_document(document) for document in documents]
+        else:
+            page = list(documents)
+        cursor._page = cached = (key, page)
+    return cached[1]
+
+
+def _first_match(collection: mongomock.Collection, filter: Any, sort: list[tuple[str, int]]) -> Any:
+    # Stored datetimes are naive UTC, as mongomock's own find() assumes after patching the filter.
+    matches = list(_scan_documents(collection, patch_datetime_awareness_in_document(filter)))
+    for key, direction in reversed(sort):
+        matches.sort(key=lambda document: resolve_sort_key(key, document), reverse=direction < 0)
+    return matches[0]["_id"] if matches else None
 
 
 def _iter_documents_by_id(collection: mongomock.Collection, filter: Any) -> Any:
@@ -48,7 +94,100 @@ def _iter_documents_by_id(collection: mongomock.Collection, filter: Any) -> Any:
             return iter(())
         rest = {key: value for key, value in filter.items() if key != "_id"}
         return iter([document] if not rest or filter_applies(rest, document) else [])
+    field = _unique_field_in(collection, filter)
+    values = _values_of(collection, field) if field is not None else None
+    if values is not None:
+        documents = collection._store._documents
+        candidates = (documents.get(i) for i in list(values.get(filter[field], ())))
+        return iter([d for d in candidates if d is not None and filter_applies(filter, d)])
     return _scan_documents(collection, filter)
+
+
+# Unique keys (dedupe keys, certificate keys, batch numbers…) are looked up by value in a map built
+# from every write's _ensure_uniques call, which mongomock makes after each insert and each update
+# that changed a document. An entry can go stale (the document changed or went away) but is never
+# missing, so candidates are always checked against the document itself.
+
+
+def _unique_fields(collection: mongomock.Collection) -> set[str]:
+    return {
+        index["key"][0][0]
+        for index in collection._store.indexes.values()
+        if index.get("unique")
+        and len(index["key"]) == 1
+        and "." not in index["key"][0][0]
+        and not index.get("partialFilterExpression")
+    }
+
+
+def _unique_field_in(collection: mongomock.Collection, filter: Any) -> str | None:
+    if not isinstance(filter, dict):
+        return None
+    for field in _unique_fields(collection):
+        # Only plain equality; a regex, an operator document or an array means a real query.
+        if isinstance(filter.get(field), _SCALARS):
+            return field
+    return None
+
+
+_SCALARS = (str, int, float, ObjectId, datetime, UUID, bytes)
+
+
+def _hashable(value: Any) -> bool:
+    return not isinstance(value, dict | list) and getattr(value, "__hash__", None) is not None
+
+
+def _values_of(collection: mongomock.Collection, field: str) -> dict | None:
+    """value -> ids for `field`, or None once a document held an array there (then: scan)."""
+    store = collection._store
+    cache = vars(store).get("_values")
+    if cache is None or cache[0] is not store._documents:  # drop() replaces the documents
+        cache = (store._documents, {})
+        store._values = cache
+    if field not in cache[1]:
+        values: dict | None = {}
+        for document in store._documents.values():
+            values = _remember(values, document.get(field), document["_id"])
+        cache[1][field] = values
+    return cache[1][field]
+
+
+def _remember(values: dict | None, value: Any, document_id: Any) -> dict | None:
+    if values is None or not _hashable(value):
+        return None
+    values.setdefault(value, set()).add(document_id)
+    return values
+
+
+def _ensure_uniques_by_value(collection: mongomock.Collection, new_data: dict) -> None:
+    fields = _unique_fields(collection)
+    cache = None
+    for field in fields:
+        values = _remember(_values_of(collection, field), new_data.get(field), new_data["_id"])
+        cache = vars(collection._store)["_values"]
+        cache[1][field] = values
+    simple = all(
+        not index.get("unique") or index["key"][0][0] in fields and len(index["key"]) == 1
+        for index in collection._store.indexes.values()
+    )
+    if not simple or any(cache is None or cache[1][field] is None for field in fields):
+        return _original_ensure_uniques(collection, new_data)
+    documents = collection._store._documents
+    for index in collection._store.indexes.values():
+        if not index.get("unique"):
+            continue
+        field = index["key"][0][0]
+        value = new_data.get(field)
+        if value is None and index.get("sparse"):
+            continue
+        holders = [
+            i
+            for i in _values_of(collection, field).get(value, ())
+            if i in documents and documents[i].get(field) == value
+        ]
+        if len(holders) > 1:
+            raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
+    return None
 
 
 class _Locked:
@@ -71,6 +210,20 @@ class _Locked:
             return self if result is self._target else _wrap(result)
 
         return locked
+
+    def find_one_and_update(self, filter: Any, update: Any, *args: Any, sort: Any = None, **kwargs: Any) -> Any:
+        """mongomock copies every matching document before it sorts and takes the first; with a
+        queue of thousands of due jobs that is most of a claim's cost. Pick the first match by
+        _id without copying, then update just that one — atomic, since both run under the lock."""
+        target = self._target
+        if not sort or kwargs.get("upsert") or args or not isinstance(target, mongomock.Collection):
+            with EMBEDDED_LOCK:
+                return target.find_one_and_update(filter, update, *args, sort=sort, **kwargs)
+        with EMBEDDED_LOCK:
+            first = _first_match(target, filter, sort)
+            if first is None:
+                return None
+            return target.find_one_and_update({**filter, "_id": first}, update, **kwargs)
 
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self._target, name, value)

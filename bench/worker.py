@@ -41,6 +41,7 @@ from agriqcert import mongo  # noqa: E402
 from agriqcert.clock import utcnow  # noqa: E402
 from certificates.models import Certificate, Inspection  # noqa: E402
 from issuance import queue  # noqa: E402
+from issuance.inji import PermanentIssuerError  # noqa: E402
 from issuance.inji.certify import InjiCertifyClient  # noqa: E402
 from issuance.models import IssuanceJob, JobStatus  # noqa: E402
 from issuance.worker import Worker  # noqa: E402
@@ -90,6 +91,11 @@ def throughput(fake: dict, concurrency: int, jobs: int, latency: float) -> dict:
     assert Certificate.objects.count() == jobs
     achieved = jobs / elapsed
     ideal = concurrency / latency
+    durations = [
+        (job.finished_at - job.started_at).total_seconds()
+        for job in IssuanceJob.objects.only("started_at", "finished_at")
+    ]
+    mean_job = sum(durations) / len(durations)
     return {
         "concurrency": concurrency,
         "jobs": jobs,
@@ -97,6 +103,10 @@ def throughput(fake: dict, concurrency: int, jobs: int, latency: float) -> dict:
         "jobs_per_second": round(achieved, 1),
         "ideal_jobs_per_second": round(ideal, 1),
         "ratio": round(achieved / ideal, 3),
+        # How long a job held its slot (claim → finished), and how busy the slots were: a
+        # utilisation near 1 means the loop kept every slot full and the time went into the jobs.
+        "mean_job_ms": round(mean_job * 1000, 1),
+        "slot_utilisation": round(jobs * mean_job / (concurrency * elapsed), 3),
     }
 
 
@@ -113,7 +123,7 @@ def pickup_latency(poll_ms: int, samples: int, wake: bool) -> dict:
 
     def held(batch, inspection, *, certificate_key):
         release.wait(30)
-        raise RuntimeError("benchmark job, never completed")
+        raise PermanentIssuerError("benchmark job: gives up so it is never retried")
 
     worker = Worker(issue=held, concurrency=1, poll_interval_ms=poll_ms)
     thread = worker.start_in_background()
@@ -160,27 +170,50 @@ def pickup_latency(poll_ms: int, samples: int, wake: bool) -> dict:
     }
 
 
+DATA_OPERATIONS = {
+    "find",
+    "find_one",
+    "find_one_and_update",
+    "insert_one",
+    "insert_many",
+    "update_one",
+    "update_many",
+    "replace_one",
+    "delete_one",
+    "delete_many",
+    "count_documents",
+    "aggregate",
+}
+
+
 class CountingOps:
-    """Counts MongoDB operations on the embedded client (each call to a collection method)."""
+    """Counts MongoDB round trips on the embedded client (calls of collection data methods)."""
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
         self._original = mongo._Locked.__getattr__
+        self._original_claim = mongo._Locked.find_one_and_update
 
     def __enter__(self) -> CountingOps:
         original, counts = self._original, self.counts
 
         def counting(proxy, name):
             attribute = original(proxy, name)
-            if callable(attribute) and type(object.__getattribute__(proxy, "_target")).__name__ == "Collection":
+            if name in DATA_OPERATIONS and type(object.__getattribute__(proxy, "_target")).__name__ == "Collection":
                 counts[name] += 1
             return attribute
 
+        def counting_claim(proxy, *args, **kwargs):
+            counts["find_one_and_update"] += 1
+            return self._original_claim(proxy, *args, **kwargs)
+
         mongo._Locked.__getattr__ = counting
+        mongo._Locked.find_one_and_update = counting_claim
         return self
 
     def __exit__(self, *exc: object) -> None:
         mongo._Locked.__getattr__ = self._original
+        mongo._Locked.find_one_and_update = self._original_claim
 
 
 def db_ops_per_job(fake: dict, jobs: int = 50) -> dict:
@@ -197,14 +230,17 @@ def db_ops_per_job(fake: dict, jobs: int = 50) -> dict:
     return {"jobs": jobs, "operations_per_job": round(sum(per_job.values()), 1), "by_operation": per_job}
 
 
-def idle_polls_per_minute(seconds: float = 6.0) -> dict:
+def idle_polls_per_minute(seconds: float = 30.0) -> dict:
     fresh_database()
     worker = Worker(poll_interval_ms=settings.WORKER_POLL_INTERVAL_MS)
+    thread = worker.start_in_background()
+    time.sleep(1)  # start-up (index creation, first heartbeat) is not idling
+    polls_before = worker.polls
     with CountingOps() as ops:
-        thread = worker.start_in_background()
         time.sleep(seconds)
-        worker.stop()
-        thread.join(10)
+    worker.stop()
+    thread.join(10)
+    worker.polls -= polls_before
     return {
         "poll_interval_ms": settings.WORKER_POLL_INTERVAL_MS,
         "claims_per_minute": round(worker.polls * 60 / seconds, 1),
@@ -218,24 +254,38 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[2, 8, 32])
     parser.add_argument("--pickup-samples", type=int, default=40)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["throughput", "pickup", "dbops", "idle"],
+        default=["throughput", "pickup", "dbops", "idle"],
+    )
     args = parser.parse_args()
     latency = args.latency_ms / 1000
     call_command("migrate", verbosity=0)
     process, fake = start_fake_inji(latency)
+    results: dict = {"issuer_latency_ms": args.latency_ms}
+    sections = {
+        "throughput": lambda: [progress(throughput(fake, c, args.jobs, latency)) for c in args.concurrency],
+        "pickup": lambda: [
+            progress(pickup_latency(1000, args.pickup_samples, wake=False)),
+            progress(pickup_latency(1000, args.pickup_samples, wake=True)),
+        ],
+        "dbops": lambda: progress(db_ops_per_job(fake)),
+        "idle": lambda: progress(idle_polls_per_minute()),
+    }
     try:
-        results = {
-            "issuer_latency_ms": args.latency_ms,
-            "throughput": [throughput(fake, c, args.jobs, latency) for c in args.concurrency],
-            "pickup_latency": [
-                pickup_latency(1000, args.pickup_samples, wake=False),
-                pickup_latency(1000, args.pickup_samples, wake=True),
-            ],
-            "db_operations_per_job": db_ops_per_job(fake),
-            "idle_worker": idle_polls_per_minute(),
-        }
+        for name in args.only:
+            results[name] = sections[name]()
     finally:
         process.kill()
     print(json.dumps(results, indent=2))
+
+
+def progress(result: dict) -> dict:
+    """Each measurement as it finishes, on stderr (a long run still shows what it measured)."""
+    print(json.dumps(result), file=sys.stderr, flush=True)
+    return result
 
 
 if __name__ == "__main__":

@@ -14,12 +14,12 @@ from mongoengine import NotUniqueError
 from mongoengine import ValidationError as DocumentValidationError
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from agriqcert.pagination import Pages
 from agriqcert.roles import EXPORTER, IMPORTER, QA_AGENCY, IsExporter, IsQAAgency, has_role, is_staff, organisation
 from certificates.models import Batch, BatchStatus, Certificate, Inspection
 from certificates.qr import QRDecodeError, certificate_qr, decode_pixelpass
@@ -33,12 +33,6 @@ from certificates.serializers import (
     document_errors,
 )
 from certificates.verification import verify_credential
-
-
-class Pages(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 def paginated(view: APIView, request, queryset, serializer_class) -> Response:

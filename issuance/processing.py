@@ -42,7 +42,9 @@ def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> Outcome
     if certificate is None:
         try:
             issued = issue(batch, inspection, certificate_key=job.dedupe_key)
-            certificate = store_certificate(job, batch, inspection, issued)
+            certificate = store_certificate(
+                batch, inspection, issued, certificate_key=job.dedupe_key, revision=job.revision, job_id=job.pk
+            )
         except IssuerError as exc:
             if not exc.transient:
                 return give_up(job, worker_id, str(exc), batch)
@@ -65,14 +67,22 @@ def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> Outcome
     return Outcome("success", certificate.credential_id)
 
 
-def store_certificate(job: IssuanceJob, batch: Batch, inspection: Inspection, issued: IssuedCredential) -> Certificate:
+def store_certificate(
+    batch: Batch,
+    inspection: Inspection,
+    issued: IssuedCredential,
+    *,
+    certificate_key: str,
+    revision: int = 0,
+    job_id: object = None,
+) -> Certificate:
     certificate = Certificate(
-        certificate_key=job.dedupe_key,
+        certificate_key=certificate_key,
         batch=batch,
         inspection=inspection,
         exporter=batch.exporter,
-        revision=job.revision,
-        job_id=job.pk,
+        revision=revision,
+        job_id=job_id,
         credential_json=issued.text,
         credential_id=issued.credential_id,
         issuer_did=issued.issuer_did,
@@ -86,7 +96,7 @@ def store_certificate(job: IssuanceJob, batch: Batch, inspection: Inspection, is
         return certificate.save(force_insert=True)
     except NotUniqueError:
         # Another worker stored it first (a duplicate job, or a lease taken over): keep theirs.
-        stored = Certificate.objects(certificate_key=job.dedupe_key).first()
+        stored = Certificate.objects(certificate_key=certificate_key).first()
         if stored is None:
             raise DuplicateCredentialId(
                 f"the issuer returned credential id {issued.credential_id}, which another certificate already has"

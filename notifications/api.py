@@ -7,12 +7,12 @@ from bson.errors import InvalidId
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agriqcert.clock import utcnow
+from agriqcert.pagination import Pages
 from notifications.delivery import STAFF
 from notifications.models import Notification
 
@@ -37,12 +37,6 @@ class NotificationSerializer(serializers.Serializer):
 def mine(user):
     recipients = [user.get_username()] + ([STAFF] if user.is_staff else [])
     return Notification.objects(recipient__in=recipients)
-
-
-class Pages(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 class NotificationList(APIView):

@@ -82,26 +82,13 @@ def issuer_key_file(settings, tmp_path_factory):
 
 def issue_certificate(inspection: Inspection, revision: int = 0):
     """Issue and store a certificate the way the worker does, with the mock issuer."""
-    from certificates.models import Certificate, certificate_key
+    from certificates.models import certificate_key
     from issuance.inji.mock import issue
+    from issuance.processing import store_certificate
 
     key = certificate_key(inspection.pk, revision)
     issued = issue(inspection.batch, inspection, certificate_key=key)
-    return Certificate(
-        certificate_key=key,
-        batch=inspection.batch,
-        inspection=inspection,
-        exporter=inspection.batch.exporter,
-        revision=revision,
-        credential_json=issued.text,
-        credential_id=issued.credential_id,
-        issuer_did=issued.issuer_did,
-        issued_via=issued.via,
-        issued_at=utcnow(),
-        valid_until=issued.valid_until,
-        status_list_id=issued.status_list_id,
-        status_list_index=issued.status_list_index,
-    ).save()
+    return store_certificate(inspection.batch, inspection, issued, certificate_key=key, revision=revision)
 
 
 def run_due_jobs(issue=None) -> int:
