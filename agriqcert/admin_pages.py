@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
+from agriqcert.pagination import CountedQuery
+
 PER_PAGE = 50
 
 
@@ -24,7 +26,7 @@ def render(request: HttpRequest, template: str, title: str, **context: object) -
 
 def paginate(request: HttpRequest, queryset: object, per_page: int = PER_PAGE) -> Page:
     """Server-side pages: one count and one skip/limit query, never the whole collection."""
-    return Paginator(queryset, per_page).get_page(request.GET.get("p"))
+    return Paginator(CountedQuery(queryset), per_page).get_page(request.GET.get("p"))
 
 
 def sort_key(request: HttpRequest, allowed: dict[str, str], default: str) -> tuple[str, str]:

@@ -84,7 +84,7 @@ def main() -> None:
     mongo.connect()
     seed(args.jobs)
     user = get_user_model().objects.create_superuser("bench", "bench@example.org", "bench-password")
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     client.force_login(user)
     pages = args.jobs // 50
     result = {

@@ -141,3 +141,18 @@ def test_notifications_can_be_browsed(admin_client, certified):
     assert Notification.objects.count() == 1
     assert "Certificate ready for batch RICE-2026-001" in html
     assert Batch.objects.count() == 1
+
+
+def test_lists_never_load_the_whole_collection(admin_client, monkeypatch):
+    from mongoengine.queryset.queryset import QuerySet
+
+    for n in range(60):
+        make_inspection(make_batch(f"MANY-{n:02d}"))
+
+    def refuse(self):
+        raise AssertionError("len() loads every document")
+
+    monkeypatch.setattr(QuerySet, "__len__", refuse)
+
+    assert "Page 2 of 2" in admin_client.get(reverse("admin:issuance-jobs") + "?p=2").content.decode()
+    assert admin_client.get(reverse("admin:certificates-batches") + "?p=2").status_code == 200

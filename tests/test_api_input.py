@@ -186,3 +186,18 @@ def test_pagination_and_filters(api):
     assert coffee["count"] == 13
     assert prefix["count"] == 10
     assert api["exporter"].get("/api/v1/batches/?page=99").status_code == 404
+
+
+def test_api_lists_count_in_the_database(api, monkeypatch):
+    from mongoengine.queryset.queryset import QuerySet
+
+    for n in range(30):
+        make_batch(f"P-{n:02d}")
+
+    def refuse(self):
+        raise AssertionError("len() loads every document")
+
+    monkeypatch.setattr(QuerySet, "__len__", refuse)
+
+    body = api["exporter"].get("/api/v1/batches/?page=2").json()
+    assert body["count"] == 30 and len(body["results"]) == 10

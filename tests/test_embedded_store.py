@@ -60,3 +60,49 @@ def test_sorted_claims_and_pages_match_a_full_scan(things):
 
     assert first["code"] == max(f"C{n}" for n in range(30) if n % 3 == 2)
     assert [d["_id"] for d in page] == [n for n in range(30) if n % 3 != 2][5:9]
+
+
+def test_the_quick_matcher_agrees_with_mongomock_on_random_filters():
+    import random
+    from datetime import datetime, timedelta
+
+    from bson import ObjectId
+    from mongomock.filtering import filter_applies
+
+    from agriqcert.mongo import _passes, _simple_tests
+
+    rng = random.Random(7)
+    start = datetime(2026, 1, 1)
+    pools = {
+        "status": ["pending", "failed", "success", None, 1, ["pending", "x"]],
+        "n": [0, 1, 2.5, -3, "2", None],  # (mongomock, unlike MongoDB, finds True in [0, 1])
+        "at": [start, start + timedelta(hours=1), None, "2026-01-01"],
+        "ref": [ObjectId("6b0000000000000000000001"), ObjectId("6b0000000000000000000002"), None],
+    }
+    documents = []
+    for _ in range(300):
+        document = {"_id": ObjectId()}
+        for field, pool in pools.items():
+            if rng.random() < 0.85:
+                document[field] = rng.choice(pool)
+        documents.append(document)
+    operators = ["$eq", "$ne", "$in", "$lt", "$lte", "$gt", "$gte"]
+    checked = 0
+    for _ in range(400):
+        filter = {}
+        for field in rng.sample(list(pools), rng.randint(1, 3)):
+            operand = rng.choice([v for v in pools[field] if not isinstance(v, list)])
+            operator = rng.choice(operators)
+            if operator == "$in":
+                filter[field] = {"$in": [v for v in pools[field] if v is not None and not isinstance(v, list)][:2]}
+            elif operand is None and operator not in ("$eq", "$ne"):
+                filter[field] = {"$ne": None}
+            else:
+                filter[field] = {operator: operand} if rng.random() < 0.7 or operand is None else operand
+        tests = _simple_tests(filter)
+        if tests is None:
+            continue
+        for document in documents:
+            assert _passes(tests, filter, document) == filter_applies(filter, document), (filter, document)
+            checked += 1
+    assert checked > 50_000
