@@ -1,0 +1,39 @@
+// Verify a credential with Digital Bazaar's jsonld-signatures (the library behind many wallets
+// and verifiers), independently of AgriQCert's Python code.
+//   node verify.mjs CREDENTIAL.json CONTEXTS.json  ->  {"verified": true|false, "error": "..."}
+// CONTEXTS.json maps context URLs to documents; nothing is fetched from the network.
+import fs from 'node:fs';
+import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
+import {Ed25519VerificationKey2020} from '@digitalbazaar/ed25519-verification-key-2020';
+import jsigs from 'jsonld-signatures';
+
+const {purposes: {AssertionProofPurpose}} = jsigs;
+const credential = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const contexts = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
+
+const method = credential.proof.verificationMethod;
+const did = method.split('#')[0];
+const key = await Ed25519VerificationKey2020.from({
+  id: method, controller: did, publicKeyMultibase: did.slice('did:key:'.length),
+});
+const keyDocument = {
+  '@context': 'https://w3id.org/security/suites/ed25519-2020/v1',
+  ...key.export({publicKey: true, includeContext: false}),
+};
+const controller = {
+  '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/suites/ed25519-2020/v1'],
+  id: did, verificationMethod: [keyDocument], assertionMethod: [method],
+};
+
+const documentLoader = async url => {
+  if (url in contexts) return {contextUrl: null, documentUrl: url, document: contexts[url]};
+  if (url === method) return {contextUrl: null, documentUrl: url, document: keyDocument};
+  if (url === did) return {contextUrl: null, documentUrl: url, document: controller};
+  throw new Error(`refusing to load ${url}`);
+};
+
+const result = await jsigs.verify(credential, {
+  suite: new Ed25519Signature2020(), purpose: new AssertionProofPurpose({controller}), documentLoader,
+});
+const error = result.error ? String(result.error.errors?.[0] ?? result.error) : null;
+console.log(JSON.stringify({verified: result.verified, error}));

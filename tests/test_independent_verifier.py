@@ -1,0 +1,69 @@
+"""Our credentials verify with an independent implementation: Digital Bazaar's jsonld-signatures
+(Node.js), which canonicalises in safe mode — an undefined term would fail it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from certificates.jsonld import document_loader
+from certificates.revocation import status_list_credential
+from tests.conftest import issue_certificate, make_inspection
+
+VERIFIER = Path(__file__).parent / "independent"
+
+
+def independent_verify(document: dict, tmp_path: Path) -> dict:
+    node = shutil.which("node")
+    assert node, "Node.js is needed for the independent verifier test"
+    assert (VERIFIER / "node_modules").is_dir(), "run scripts/test (it runs npm ci in tests/independent)"
+    loader = document_loader()
+    contexts = {url: loader(url, {})["document"] for url in [*document["@context"], "https://www.w3.org/ns/did/v1"]}
+    (tmp_path / "credential.json").write_text(json.dumps(document))
+    (tmp_path / "contexts.json").write_text(json.dumps(contexts))
+    result = subprocess.run(
+        [node, "verify.mjs", str(tmp_path / "credential.json"), str(tmp_path / "contexts.json")],
+        cwd=VERIFIER,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def certificate(batch):
+    return issue_certificate(make_inspection(batch))
+
+
+def test_a_certificate_verifies_with_jsonld_signatures(certificate, tmp_path):
+    assert independent_verify(certificate.credential, tmp_path) == {"verified": True, "error": None}
+
+
+def test_jsonld_signatures_rejects_a_tampered_certificate(certificate, tmp_path):
+    tampered = certificate.credential
+    tampered["credentialSubject"]["assessedProduct"]["quantity"]["value"] = 99999
+
+    result = independent_verify(tampered, tmp_path)
+
+    assert result["verified"] is False and "Invalid signature" in result["error"]
+
+
+def test_the_status_list_credential_verifies_with_jsonld_signatures(certificate, tmp_path):
+    assert independent_verify(status_list_credential(certificate.status_list_id), tmp_path)["verified"] is True
+
+
+def test_an_undefined_term_would_fail_there_even_when_we_sign_it(certificate, tmp_path):
+    from certificates.signing import sign
+
+    document = {k: v for k, v in certificate.credential.items() if k != "proof"}
+    document["credentialSubject"]["colour"] = "golden"  # no context defines it
+
+    result = independent_verify(sign(document, "2026-01-01T00:00:00Z"), tmp_path)
+
+    assert result["verified"] is False and "Safe mode" in result["error"]
