@@ -7,6 +7,7 @@ here under its public URL, so credentials verify offline.
 from __future__ import annotations
 
 import json
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,20 @@ def document_loader() -> FrozenDocumentLoader:
     return _loader(context_url())
 
 
+# PyLD keeps processed contexts in a shared LRU cache (cachetools) that is not thread-safe: the
+# worker's concurrent jobs corrupted it ("KeyError" on eviction). Canonicalisation is CPU-bound
+# under the GIL anyway, so one lock costs next to nothing.
+_PYLD_LOCK = threading.Lock()
+
+
 def canonicalise(document: dict) -> str:
     """RDF Dataset Canonicalization (URDNA2015 / RDFC-1.0) as N-Quads."""
     try:
-        return jsonld.normalize(
-            document,
-            {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": document_loader()},
-        )
+        with _PYLD_LOCK:
+            return jsonld.normalize(
+                document,
+                {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": document_loader()},
+            )
     except jsonld.JsonLdError as exc:
         raise CanonicalisationError(_describe(exc)) from None
 

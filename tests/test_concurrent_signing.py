@@ -1,0 +1,32 @@
+"""Concurrent jobs sign and verify credentials at once (the worker runs jobs in threads)."""
+
+from __future__ import annotations
+
+import threading
+
+from certificates.verification import verify_credential
+from issuance.inji.mock import issue
+from tests.conftest import make_batch, make_inspection
+
+
+def test_credentials_signed_and_verified_from_many_threads_all_verify():
+    inspections = [make_inspection(make_batch(f"T-{n}", variety=f"Variety {n}")) for n in range(8)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(inspections))
+
+    def sign_and_verify(inspection) -> None:
+        start.wait()
+        try:
+            for round_ in range(40):
+                issued = issue(inspection.batch, inspection, certificate_key=f"{inspection.pk}:{round_}")
+                assert verify_credential(issued.document).valid
+        except BaseException as exc:  # noqa: BLE001 - the test reports whatever a thread raised
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sign_and_verify, args=(i,)) for i in inspections]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert errors == []
