@@ -112,9 +112,6 @@ class Worker:
     def wake(self) -> None:
         self._wake.set()
 
-    def wait_until_stopped(self, timeout: float | None = None) -> bool:
-        return self._stopped.wait(timeout)
-
     # -- the loop -----------------------------------------------------------------------------
 
     def _loop(self, once: bool) -> None:
