@@ -1,16 +1,10 @@
 from django.apps import AppConfig
-from django.conf import settings
 from django.contrib.admin import apps as admin_apps
 
 
 class AgriqcertConfig(AppConfig):
     name = "agriqcert"
     verbose_name = "AgriQCert"
-
-    def ready(self) -> None:
-        from agriqcert import mongo
-
-        mongo.connect(settings.MONGODB_URI, settings.MONGODB_DB)
 
 
 class AgriQCertAdminConfig(admin_apps.AdminConfig):

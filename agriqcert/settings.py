@@ -12,7 +12,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from agriqcert.environment import (
+from core.environment import (
     env_bool,
     env_database,
     env_int,
@@ -49,10 +49,14 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "agriqcert",
-    "certificates",
+    # Layers, bottom up: core (shared, imports no app) → notifications, certificates → issuance →
+    # web (pages) → agriqcert (the project: urls, admin site, the serve command).
+    "core",
     "notifications",
+    "certificates",
     "issuance",
+    "web",
+    "agriqcert",
 ]
 
 MIDDLEWARE = [
@@ -122,7 +126,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # A JSON API: the HTML forms live in the frontend.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "agriqcert.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AgriQCert API",
@@ -135,7 +139,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "agriqcert.api_schema.add_error_responses",
+        "core.api_schema.add_error_responses",
     ],
 }
 
@@ -198,6 +202,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "agriqcert": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "core": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "web": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "issuance": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "certificates": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "notifications": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},

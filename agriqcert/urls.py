@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from agriqcert import web
 from certificates import api as certificate_api
 from certificates import views as certificate_views
 from issuance import api as issuance_api
@@ -51,5 +50,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("contexts/agriqcert/v1", certificate_views.context_document, name="context-v1"),
     path("credentials/status/<str:list_id>", certificate_views.status_list, name="status-list"),
-    *web.urlpatterns,
+    path("", include("web.urls")),
 ]

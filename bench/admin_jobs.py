@@ -34,8 +34,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from agriqcert import mongo  # noqa: E402
-from agriqcert.clock import utcnow  # noqa: E402
+from core import mongo  # noqa: E402
+from core.clock import utcnow  # noqa: E402
 from issuance.models import IssuanceJob  # noqa: E402
 
 

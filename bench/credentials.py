@@ -26,9 +26,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from agriqcert.clock import utcnow  # noqa: E402
 from certificates.credentials import xsd_datetime  # noqa: E402
 from certificates.verification import verify_credential  # noqa: E402
+from core.clock import utcnow  # noqa: E402
 from issuance.inji.mock import issue  # noqa: E402
 from tests.conftest import make_batch, make_inspection  # noqa: E402
 
@@ -75,7 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
 
-    from agriqcert import mongo
+    from core import mongo
 
     mongo.connect()
     batch = make_batch("BENCH-1")

@@ -37,9 +37,9 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from agriqcert import mongo  # noqa: E402
-from agriqcert.clock import utcnow  # noqa: E402
 from certificates.models import Certificate, Inspection  # noqa: E402
+from core import mongo  # noqa: E402
+from core.clock import utcnow  # noqa: E402
 from issuance import queue  # noqa: E402
 from issuance.inji import PermanentIssuerError  # noqa: E402
 from issuance.inji.certify import InjiCertifyClient  # noqa: E402

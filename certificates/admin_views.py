@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from agriqcert.admin_pages import confirm_or_run, paginate, query_string, render, requires_permission, sort_key
 from certificates.lookup import find_certificate
 from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, Inspection
 from certificates.qr import certificate_qr
 from certificates.revocation import RevocationError, revoke
 from certificates.verification import verify_credential
+from core.admin_pages import confirm_or_run, paginate, query_string, render, requires_permission, sort_key
 
 
 def _by_id(document: type, object_id: str):

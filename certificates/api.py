@@ -19,8 +19,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from agriqcert.pagination import Pages
-from agriqcert.roles import EXPORTER, IMPORTER, QA_AGENCY, IsExporter, IsQAAgency, has_role, is_staff, organisation
 from certificates.models import Batch, BatchStatus, Certificate, Inspection
 from certificates.qr import QRDecodeError, certificate_qr, decode_pixelpass
 from certificates.serializers import (
@@ -33,6 +31,8 @@ from certificates.serializers import (
     document_errors,
 )
 from certificates.verification import verify_credential
+from core.pagination import Pages
+from core.roles import EXPORTER, IMPORTER, QA_AGENCY, IsExporter, IsQAAgency, has_role, is_staff, organisation
 
 
 def paginated(view: APIView, request, queryset, serializer_class) -> Response:

@@ -8,6 +8,8 @@ class CertificatesConfig(AppConfig):
         from mongoengine import signals
 
         from certificates.lifecycle import follow_inspection
-        from certificates.models import Inspection
+        from certificates.models import Batch, Certificate, Inspection, StatusList
+        from core import mongo
 
+        mongo.register(Batch, Inspection, Certificate, StatusList)
         signals.post_save.connect(follow_inspection, sender=Inspection)

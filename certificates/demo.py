@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from agriqcert.clock import utcnow
 from certificates.models import Batch, Inspection
+from core.clock import utcnow
 
 DEMO_BATCHES = [
     {

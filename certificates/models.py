@@ -22,8 +22,8 @@ from mongoengine import (
     ValidationError,
 )
 
-from agriqcert.clock import utcnow
 from certificates.countries import validate_country
+from core.clock import utcnow
 
 QUANTITY_UNITS = ("kg", "t", "lb", "bag", "carton")
 

@@ -18,10 +18,10 @@ from django.conf import settings
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from agriqcert.clock import utcnow
 from certificates.credentials import contexts, xsd_datetime
 from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, StatusList
 from certificates.signing import local_signing_key, sign
+from core.clock import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from functools import lru_cache
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from agriqcert.clock import utcnow
 from certificates.jsonld import CanonicalisationError
 from certificates.keys import KeyFormatError, public_key_from_multibase
 from certificates.proofs import ProofError, single_proof, verify_proof
 from certificates.revocation import bit_is_set, parse_entry, status_list_credential
+from core.clock import utcnow
 
 HTTP_TIMEOUT_SECONDS = 5
 

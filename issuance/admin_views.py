@@ -12,10 +12,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from agriqcert.admin_pages import confirm_or_run, paginate, query_string, render, requires_permission, sort_key
-from agriqcert.clock import utcnow
 from certificates.lookup import find_batch, latest_passed_inspection
 from certificates.models import Batch, Certificate, Inspection
+from core.admin_pages import confirm_or_run, paginate, query_string, render, requires_permission, sort_key
+from core.clock import utcnow
 from issuance import queue
 from issuance.models import IssuanceJob, JobStatus, Trigger, WorkerHeartbeat
 from issuance.monitoring import STALE_AFTER, queue_status

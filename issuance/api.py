@@ -9,10 +9,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agriqcert.roles import IsStaff
 from certificates.api import get_batch
 from certificates.lookup import latest_passed_inspection
 from certificates.models import Certificate
+from core.roles import IsStaff
 from issuance import queue
 from issuance.models import IssuanceJob, Trigger
 

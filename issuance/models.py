@@ -17,7 +17,7 @@ from mongoengine import (
     StringField,
 )
 
-from agriqcert.clock import utcnow
+from core.clock import utcnow
 
 
 class JobStatus:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from agriqcert.clock import utcnow
+from core.clock import utcnow
 from issuance.models import IssuanceJob, JobStatus, WorkerHeartbeat
 
 # Workers write their heartbeat at least every 15 s; a minute of silence means dead or cut off.

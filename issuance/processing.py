@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from mongoengine import NotUniqueError
 
-from agriqcert.clock import utcnow
 from certificates.models import Batch, BatchStatus, Certificate, Inspection
+from core.clock import utcnow
 from issuance import queue
 from issuance.inji import IssuedCredential, IssuerError, PermanentIssuerError, issue_credential
 from issuance.models import ErrorKind, IssuanceJob

@@ -20,8 +20,8 @@ from django.conf import settings
 from mongoengine import NotUniqueError
 from pymongo import ReturnDocument
 
-from agriqcert.clock import utcnow
 from certificates.models import Inspection, certificate_key
+from core.clock import utcnow
 from issuance.models import ErrorKind, IssuanceJob, JobStatus
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ from datetime import timedelta
 from bson import ObjectId
 from django.conf import settings
 
-from agriqcert import mongo
-from agriqcert.clock import utcnow
+from core import mongo
+from core.clock import utcnow
 from issuance import queue
 from issuance.inji import issue_credential
 from issuance.models import IssuanceJob, JobStatus, WorkerHeartbeat

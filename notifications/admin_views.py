@@ -1,6 +1,6 @@
 from django.http import HttpRequest, HttpResponse
 
-from agriqcert.admin_pages import paginate, query_string, render
+from core.admin_pages import paginate, query_string, render
 from notifications.models import Notification
 
 

@@ -11,8 +11,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agriqcert.clock import utcnow
-from agriqcert.pagination import Pages
+from core.clock import utcnow
+from core.pagination import Pages
 from notifications.delivery import STAFF
 from notifications.models import Notification
 

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from mongoengine import NotUniqueError
 
-from agriqcert.clock import utcnow
+from core.clock import utcnow
 from notifications.models import Notification
 
 log = logging.getLogger(__name__)

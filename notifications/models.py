@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mongoengine import DateTimeField, Document, ObjectIdField, StringField
 
-from agriqcert.clock import utcnow
+from core.clock import utcnow
 
 
 class NotificationKind:

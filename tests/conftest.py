@@ -12,9 +12,9 @@ from datetime import date, timedelta
 import mongoengine
 import pytest
 
-from agriqcert import mongo
-from agriqcert.clock import utcnow
 from certificates.models import Batch, Inspection
+from core import mongo
+from core.clock import utcnow
 
 MONGODB_TEST_URI = os.environ.get("MONGODB_TEST_URI", "")
 
@@ -111,7 +111,7 @@ def actors(db, django_user_model):
     """Named users, one per role, plus an exporter who owns nothing here."""
     from django.contrib.auth.models import Group
 
-    from agriqcert.roles import EXPORTER, IMPORTER, QA_AGENCY
+    from core.roles import EXPORTER, IMPORTER, QA_AGENCY
 
     made = {}
     for username, full_name, role in (

@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
 
-from agriqcert.clock import utcnow
 from certificates.models import CertificateStatus
+from core.clock import utcnow
 from issuance import queue
 from issuance.inji import PermanentIssuerError
 from issuance.inji.mock import issue as mock_issue

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from pyld import jsonld
 
-from agriqcert.clock import utcnow
 from certificates.credentials import build_credential, credential_id
 from certificates.jsonld import canonicalise, document_loader, own_context
+from core.clock import utcnow
 from tests.conftest import make_inspection
 
 

@@ -69,7 +69,7 @@ def test_the_quick_matcher_agrees_with_mongomock_on_random_filters():
     from bson import ObjectId
     from mongomock.filtering import filter_applies
 
-    from agriqcert.mongo import _passes, _simple_tests
+    from core.embedded import _passes, _simple_tests
 
     rng = random.Random(7)
     start = datetime(2026, 1, 1)

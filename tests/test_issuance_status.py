@@ -11,7 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from agriqcert.clock import utcnow
+from core.clock import utcnow
 from issuance import queue
 from issuance.inji import TransientIssuerError
 from issuance.inji.mock import issue as mock_issue

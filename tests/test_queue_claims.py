@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from agriqcert.clock import utcnow
+from core.clock import utcnow
 from issuance import queue
 from issuance.models import IssuanceJob, JobStatus
 from tests.conftest import make_batch, make_inspection

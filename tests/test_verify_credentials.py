@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from agriqcert.clock import utcnow
 from certificates.keys import SigningKey, private_key_from_multibase, public_key_from_multibase
 from certificates.proofs import sign_ed25519_2020
 from certificates.verification import did_web_url, verify_credential
+from core.clock import utcnow
 from tests.conftest import issue_certificate, make_inspection
 
 VECTORS = Path(__file__).parent / "vectors"

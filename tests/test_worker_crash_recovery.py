@@ -15,8 +15,8 @@ from datetime import timedelta
 import pytest
 from bson import ObjectId
 
-from agriqcert.clock import utcnow
 from certificates.models import Certificate
+from core.clock import utcnow
 from issuance import queue
 from issuance.inji.mock import issue as mock_issue
 from issuance.models import ErrorKind, IssuanceJob, JobStatus

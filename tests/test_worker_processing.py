@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 
-from agriqcert.clock import utcnow
 from certificates.models import Batch, BatchStatus, Certificate
 from certificates.verification import verify_credential
+from core.clock import utcnow
 from issuance import queue
 from issuance.inji import PermanentIssuerError, TransientIssuerError
 from issuance.inji.mock import issue as mock_issue

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from agriqcert.clock import utcnow
 from certificates.credentials import build_credential, credential_id, xsd_datetime
 from certificates.models import Batch, Inspection
 from certificates.revocation import allocate_entry, parse_entry
 from certificates.signing import local_signing_key, sign
+from core.clock import utcnow
 from issuance.inji.result import IssuedCredential
 
 

@@ -4,8 +4,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from agriqcert.roles import EXPORTER, IMPORTER, QA_AGENCY, ensure_role_groups
 from certificates.demo import create_demo_data
+from core.roles import EXPORTER, IMPORTER, QA_AGENCY, ensure_role_groups
 from issuance.worker import Worker
 
 DEMO_PASSWORD = "agriqcert-demo"  # demo accounts exist only in the embedded mode

@@ -1,0 +1,97 @@
+"""Helpers for the admin pages built on MongoEngine documents (which ModelAdmin cannot show)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+
+from core.pagination import CountedQuery
+
+PER_PAGE = 50
+
+
+def render(request: HttpRequest, template: str, title: str, **context: object) -> TemplateResponse:
+    return TemplateResponse(
+        request, template, {**admin.site.each_context(request), "title": title, "subtitle": None, **context}
+    )
+
+
+def paginate(request: HttpRequest, queryset: object, per_page: int = PER_PAGE) -> Page:
+    """Server-side pages: one count and one skip/limit query, never the whole collection."""
+    return Paginator(CountedQuery(queryset), per_page).get_page(request.GET.get("p"))
+
+
+def sort_key(request: HttpRequest, allowed: dict[str, str], default: str) -> tuple[str, str]:
+    """The (parameter value, MongoEngine order) for ?o=…; unknown values fall back to the default."""
+    value = request.GET.get("o", default)
+    field = allowed.get(value.lstrip("-"))
+    if field is None:
+        value, field = default, allowed[default.lstrip("-")]
+    return value, ("-" if value.startswith("-") else "") + field
+
+
+def query_string(request: HttpRequest, **changes: object) -> str:
+    params = {key: value for key, value in request.GET.items() if key != "p"}
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "?" + urlencode(params) if params else "?"
+
+
+def requires_permission(permission: str) -> Callable:
+    """Staff is checked by admin_view; an action needs its own permission too."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if not request.user.has_perm(permission):
+                raise PermissionDenied(f"You need the {permission} permission.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def confirm_or_run(
+    request: HttpRequest,
+    *,
+    question: str,
+    details: list[str],
+    action: Callable[[], tuple[bool, str]],
+    back: str,
+    extra_fields: list[tuple[str, str, str]] | None = None,
+    error: str | None = None,
+) -> HttpResponse:
+    """The admin's two-step POST: first a confirmation page, then (with confirm=yes) the action.
+
+    `extra_fields` (name, label, value) are asked for on the confirmation page; `error` sends the
+    user back to it with that message.
+    """
+    extra_fields = extra_fields or []
+    if request.POST.get("confirm") != "yes" or error:
+        asked = {name for name, _, _ in extra_fields}
+        return render(
+            request,
+            "admin/core/confirm.html",
+            question,
+            question=question,
+            details=details,
+            back=back,
+            carried=[(k, v) for k, v in request.POST.lists() if k not in ("csrfmiddlewaretoken", "confirm", *asked)],
+            extra_fields=extra_fields,
+            error=error,
+        )
+    done, message = action()
+    (messages.success if done else messages.warning)(request, message)
+    return redirect(back)

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.conf import settings
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = "AgriQCert core"
+
+    def ready(self) -> None:
+        from core import mongo
+
+        # Before any app registers its documents: each registration builds its indexes in the
+        # embedded mode, whose database is new at every start.
+        mongo.connect(settings.MONGODB_URI, settings.MONGODB_DB)

@@ -1,0 +1,410 @@
+"""The embedded store: mongomock, serialised and patched where it is too slow for the embedded mode.
+
+mongomock is not thread-safe: its find_one_and_update is a find followed by an update, and
+concurrent writes can break cursor iteration ("dictionary changed size during iteration"). The
+embedded mode runs the web server and the worker's threads in one process, so every operation on
+the embedded client -- including each step of iterating a cursor -- runs under one process-wide
+lock. That makes find_one_and_update atomic within the process, which is all the embedded mode
+promises.
+
+The other patches replace mongomock internals that scan or copy every document of a collection
+on each call; tests/test_embedded_store_patches.py measures each one (documents visited or copied
+per call) against a bare mongomock client. They were written for mongomock 4.3.0's internals:
+`check_mongomock()` refuses any other version at start-up rather than patching blind.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from itertools import islice
+from types import MethodType
+from typing import Any
+from uuid import UUID
+
+import mongomock
+from bson import ObjectId
+from django.core.exceptions import ImproperlyConfigured
+from mongomock import DuplicateKeyError
+from mongomock import store as mongomock_store
+from mongomock.collection import Cursor
+from mongomock.command_cursor import CommandCursor
+from mongomock.filtering import filter_applies, resolve_sort_key
+from mongomock.helpers import make_datetime_timezone_aware_in_document, patch_datetime_awareness_in_document
+
+PATCHED_VERSION = "4.3.0"
+# The internals patched below; a release that renames or drops one must be re-read first.
+PATCHED_INTERNALS = (
+    (mongomock.Collection, "_iter_documents"),
+    (mongomock.Collection, "_ensure_uniques"),
+    (mongomock.Collection, "_store"),
+    (Cursor, "_compute_results"),
+    (Cursor, "_factory"),
+    (mongomock_store.CollectionStore, "_remove_expired_documents"),
+    (mongomock_store.CollectionStore, "_documents"),
+)
+
+
+def check_mongomock() -> None:
+    """Refuse to run the embedded mode on a mongomock whose internals these patches do not know."""
+    installed = getattr(mongomock, "__version__", "unknown")
+    if installed != PATCHED_VERSION:
+        raise ImproperlyConfigured(
+            f"The embedded mode patches mongomock {PATCHED_VERSION}'s internals, but mongomock {installed} is "
+            f"installed: install mongomock=={PATCHED_VERSION} (requirements.txt), or re-check core/embedded.py "
+            "against the new release first."
+        )
+    probe = mongomock.MongoClient()["probe"]["probe"]
+    missing = [
+        f"{owner.__name__}.{name}"
+        for owner, name in PATCHED_INTERNALS
+        if not hasattr(owner, name) and not hasattr(_instance_of(owner, probe), name)
+    ]
+    if missing:
+        raise ImproperlyConfigured(f"mongomock {installed} lacks the internals core/embedded.py patches: {missing}")
+
+
+def _instance_of(owner: type, collection: mongomock.Collection) -> Any:
+    if owner is mongomock.Collection:
+        return collection
+    if owner is Cursor:
+        return collection.find()
+    return collection._store
+
+
+EMBEDDED_LOCK = threading.RLock()
+
+_WRAPPED_TYPES = (mongomock.Database, mongomock.Collection, Cursor, CommandCursor)
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, mongomock.Collection) and "_iter_documents" not in vars(value):
+        value._iter_documents = MethodType(_iter_documents_by_id, value)
+        # mongomock emulates TTL indexes by scanning the whole collection on every read; the
+        # worker's retention sweep (issuance.queue.purge_expired) deletes expired documents instead.
+        value._store._remove_expired_documents = _keep_documents
+        value._ensure_uniques = MethodType(_ensure_uniques_by_value, value)
+    if isinstance(value, Cursor) and "_compute_results" not in vars(value):
+        value._compute_results = MethodType(_compute_page, value)
+    if isinstance(value, _WRAPPED_TYPES):
+        return _Locked(value)
+    return value
+
+
+_scan_documents = mongomock.Collection._iter_documents
+_original_ensure_uniques = mongomock.Collection._ensure_uniques
+
+
+def _keep_documents() -> None:
+    return None
+
+
+_compute_all = Cursor._compute_results
+
+
+def _compute_page(cursor: Cursor, with_limit_and_skip: bool = False) -> list:
+    """mongomock copies every matching document before applying skip and limit, and re-slices
+    the whole result on every next() (quadratic for a long cursor). Here a page of 50 out of
+    100,000 jobs copies only its 50, and a cursor's results are sliced once."""
+    if not with_limit_and_skip:
+        return _compute_all(cursor, with_limit_and_skip)
+    key = (cursor._factory, cursor._skip, cursor._limit)
+    cached = vars(cursor).get("_page")
+    if cached is None or cached[0] != key:
+        if cursor._limit:
+            start = cursor._skip or 0
+            documents = islice(cursor._factory(), start, start + abs(cursor._limit))
+            if cursor.collection.codec_options.tz_aware:
+                page = [make_datetime_timezone_aware_in_document(document) for document in documents]
+            else:
+                page = list(documents)
+        else:
+            page = _compute_all(cursor, with_limit_and_skip)
+        cursor._page = cached = (key, page)
+    return cached[1]
+
+
+def _first_match(collection: mongomock.Collection, filter: Any, sort: list[tuple[str, int]]) -> Any:
+    # Stored datetimes are naive UTC, as mongomock's own find() assumes after patching the filter.
+    matches = _scan(collection, patch_datetime_awareness_in_document(filter))
+    if len(sort) == 1:  # the queue's claim: one pass, no sorting
+        key, direction = sort[0]
+        pick = min if direction > 0 else max
+        first = pick(matches, key=lambda document: resolve_sort_key(key, document), default=None)
+        return first["_id"] if first is not None else None
+    matches = list(matches)
+    for key, direction in reversed(sort):
+        matches.sort(key=lambda document: resolve_sort_key(key, document), reverse=direction < 0)
+    return matches[0]["_id"] if matches else None
+
+
+def _iter_documents_by_id(collection: mongomock.Collection, filter: Any) -> Any:
+    """mongomock scans the whole collection for every query; look a document up by _id directly.
+
+    Every load, claim-by-id, fenced update and unique check of a job starts from its _id, so this
+    keeps the embedded mode's cost per job flat as collections grow. Other filters still scan.
+    """
+    if isinstance(filter, dict) and "_id" in filter and not isinstance(filter["_id"], dict | list):
+        document = collection._store._documents.get(filter["_id"])
+        if document is None:
+            return iter(())
+        rest = {key: value for key, value in filter.items() if key != "_id"}
+        return iter([document] if not rest or filter_applies(rest, document) else [])
+    field = _unique_field_in(collection, filter)
+    values = _values_of(collection, field) if field is not None else None
+    if values is not None:
+        documents = collection._store._documents
+        candidates = (documents.get(i) for i in list(values.get(filter[field], ())))
+        return iter([d for d in candidates if d is not None and filter_applies(filter, d)])
+    return _scan(collection, filter)
+
+
+def _scan(collection: mongomock.Collection, filter: Any) -> Any:
+    tests = _simple_tests(filter) if collection._store._documents else None
+    if tests is None:
+        return _scan_documents(collection, filter)
+    return (d for d in list(collection._store._documents.values()) if _passes(tests, filter, d))
+
+
+# A plain-Python matcher for the filters the queue and the pages use most (top-level fields
+# compared with scalars): mongomock's general matcher costs ~30 µs a document, this ~2 µs. Any
+# other filter, or a document holding an array or sub-document in a tested field, goes to mongomock.
+
+_OPERATORS = {"$eq", "$ne", "$in", "$lt", "$lte", "$gt", "$gte"}
+_MISSING = object()
+
+
+def _simple_tests(filter: Any) -> list[tuple[str, str, Any]] | None:
+    if not isinstance(filter, dict) or not filter:
+        return None
+    tests = []
+    for field, condition in filter.items():
+        if field.startswith("$") or "." in field:
+            return None
+        if isinstance(condition, _SCALARS):
+            tests.append((field, "$eq", condition))
+            continue
+        if not isinstance(condition, dict) or not condition or not set(condition) <= _OPERATORS:
+            return None
+        for operator, operand in condition.items():
+            if operator == "$in":
+                if not isinstance(operand, list) or not all(isinstance(v, _SCALARS) for v in operand):
+                    return None
+            elif not isinstance(operand, _SCALARS) and not (operand is None and operator in ("$eq", "$ne")):
+                return None
+            tests.append((field, operator, operand))
+    return tests
+
+
+def _kind(value: Any) -> str:
+    if value is None or value is _MISSING:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
+def _same(value: Any, operand: Any) -> bool:
+    if type(value) is type(operand):
+        return value == operand
+    return _kind(value) == _kind(operand) and value == operand
+
+
+def _passes(tests: list[tuple[str, str, Any]], filter: dict, document: dict) -> bool:
+    for field, operator, operand in tests:
+        value = document.get(field, _MISSING)
+        if isinstance(value, dict | list):
+            return filter_applies(filter, document)
+        if operator == "$eq":
+            ok = _kind(value) == "null" if operand is None else _same(value, operand)
+        elif operator == "$ne":
+            ok = _kind(value) != "null" if operand is None else not _same(value, operand)
+        elif operator == "$in":
+            ok = any(_same(value, v) for v in operand)
+        else:
+            if type(value) is not type(operand) and _kind(value) != _kind(operand):
+                return False
+            ok = {
+                "$lt": value < operand,
+                "$lte": value <= operand,
+                "$gt": value > operand,
+                "$gte": value >= operand,
+            }[operator]
+        if not ok:
+            return False
+    return True
+
+
+# Unique keys (dedupe keys, certificate keys, batch numbers…) are looked up by value in a map built
+# from every write's _ensure_uniques call, which mongomock makes after each insert and each update
+# that changed a document. An entry can go stale (the document changed or went away) but is never
+# missing, so candidates are always checked against the document itself.
+
+
+def _unique_fields(collection: mongomock.Collection) -> set[str]:
+    return {
+        index["key"][0][0]
+        for index in collection._store.indexes.values()
+        if index.get("unique")
+        and len(index["key"]) == 1
+        and "." not in index["key"][0][0]
+        and not index.get("partialFilterExpression")
+    }
+
+
+def _unique_field_in(collection: mongomock.Collection, filter: Any) -> str | None:
+    if not isinstance(filter, dict):
+        return None
+    for field in _unique_fields(collection):
+        # Only plain equality; a regex, an operator document or an array means a real query.
+        if isinstance(filter.get(field), _SCALARS):
+            return field
+    return None
+
+
+_SCALARS = (str, int, float, ObjectId, datetime, UUID, bytes)
+
+
+def _hashable(value: Any) -> bool:
+    return not isinstance(value, dict | list) and getattr(value, "__hash__", None) is not None
+
+
+def _values_of(collection: mongomock.Collection, field: str) -> dict | None:
+    """value -> ids for `field`, or None once a document held an array there (then: scan)."""
+    store = collection._store
+    cache = vars(store).get("_values")
+    if cache is None or cache[0] is not store._documents:  # drop() replaces the documents
+        cache = (store._documents, {})
+        store._values = cache
+    if field not in cache[1]:
+        values: dict | None = {}
+        for document in store._documents.values():
+            values = _remember(values, document.get(field), document["_id"])
+        cache[1][field] = values
+    return cache[1][field]
+
+
+def _remember(values: dict | None, value: Any, document_id: Any) -> dict | None:
+    if values is None or not _hashable(value):
+        return None
+    values.setdefault(value, set()).add(document_id)
+    return values
+
+
+def _ensure_uniques_by_value(collection: mongomock.Collection, new_data: dict) -> None:
+    fields = _unique_fields(collection)
+    cache = None
+    for field in fields:
+        values = _remember(_values_of(collection, field), new_data.get(field), new_data["_id"])
+        cache = vars(collection._store)["_values"]
+        cache[1][field] = values
+    simple = all(
+        not index.get("unique") or index["key"][0][0] in fields and len(index["key"]) == 1
+        for index in collection._store.indexes.values()
+    )
+    if not simple or any(cache is None or cache[1][field] is None for field in fields):
+        return _original_ensure_uniques(collection, new_data)
+    documents = collection._store._documents
+    for index in collection._store.indexes.values():
+        if not index.get("unique"):
+            continue
+        field = index["key"][0][0]
+        value = new_data.get(field)
+        if value is None and index.get("sparse"):
+            continue
+        holders = [
+            i
+            for i in _values_of(collection, field).get(value, ())
+            if i in documents and documents[i].get(field) == value
+        ]
+        if len(holders) > 1:
+            raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
+    return None
+
+
+class _Locked:
+    """A proxy that runs every call on a mongomock object under EMBEDDED_LOCK."""
+
+    __slots__ = ("_target",)
+
+    def __init__(self, target: Any) -> None:
+        object.__setattr__(self, "_target", target)
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._target, name)
+        if not callable(attribute) or isinstance(attribute, _WRAPPED_TYPES):
+            return _wrap(attribute)
+
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with EMBEDDED_LOCK:
+                result = attribute(*args, **kwargs)
+            # Cursor methods such as sort() and limit() return the cursor itself.
+            return self if result is self._target else _wrap(result)
+
+        return locked
+
+    def find_one_and_update(self, filter: Any, update: Any, *args: Any, sort: Any = None, **kwargs: Any) -> Any:
+        """mongomock copies every matching document before it sorts and takes the first; with a
+        queue of thousands of due jobs that is most of a claim's cost. Pick the first match by
+        _id without copying, then update just that one — atomic, since both run under the lock."""
+        target = self._target
+        if not sort or kwargs.get("upsert") or args or not isinstance(target, mongomock.Collection):
+            with EMBEDDED_LOCK:
+                return target.find_one_and_update(filter, update, *args, sort=sort, **kwargs)
+        with EMBEDDED_LOCK:
+            first = _first_match(target, filter, sort)
+            if first is None:
+                return None
+            return target.find_one_and_update({**filter, "_id": first}, update, **kwargs)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._target, name, value)
+
+    def __getitem__(self, key: Any) -> Any:
+        with EMBEDDED_LOCK:
+            return _wrap(self._target[key])
+
+    def __iter__(self) -> _Locked:
+        return self if isinstance(self._target, (Cursor, CommandCursor)) else _Locked(iter(self._target))
+
+    def __next__(self) -> Any:
+        with EMBEDDED_LOCK:
+            return next(self._target)
+
+    def __enter__(self) -> _Locked:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __eq__(self, other: object) -> bool:
+        return self._target == (other._target if isinstance(other, _Locked) else other)
+
+    def __hash__(self) -> int:
+        return hash(self._target)
+
+    def __repr__(self) -> str:
+        return f"Locked({self._target!r})"
+
+
+class LockedMongoClient(_Locked):
+    """mongomock.MongoClient whose databases, collections and cursors are serialised."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(mongomock.MongoClient(*args, **kwargs))
+
+
+def connect(database: str) -> None:
+    """Connect MongoEngine's default alias to a new, empty embedded database."""
+    import mongoengine
+
+    check_mongomock()
+    mongoengine.connect(
+        database,
+        host="mongodb://localhost",
+        mongo_client_class=LockedMongoClient,
+        uuidRepresentation="standard",
+        tz_aware=True,
+    )

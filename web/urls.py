@@ -1,0 +1,18 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from web import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("batches/new/", views.new_batch, name="batch-new"),
+    path("batches/<str:batch_number>/", views.batch_page, name="batch"),
+    path("batches/<str:batch_number>/inspect/", views.inspect_batch, name="batch-inspect"),
+    path("certificates/<str:certificate_id>/", views.certificate_page, name="certificate"),
+    path("c/<str:token>/", views.public_certificate, name="certificate-public"),
+    path("c/<str:token>/credential.json", views.public_credential, name="certificate-public-credential"),
+    path("verify/", views.verify_page, name="verify"),
+    path("notifications/read/", views.read_notifications, name="notifications-read"),
+]

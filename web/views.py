@@ -1,0 +1,226 @@
+"""The server-rendered frontend: dashboards, batch and inspection forms, certificate and verify pages."""
+
+from __future__ import annotations
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from mongoengine import NotUniqueError
+from mongoengine import ValidationError as DocumentValidationError
+
+from certificates.models import Batch, BatchStatus, Certificate, Inspection
+from certificates.qr import QRDecodeError, certificate_qr, decode_pixelpass
+from certificates.serializers import document_errors
+from certificates.verification import UnreadableCredential, parse_credential, verify_credential
+from core.clock import utcnow
+from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff, organisation
+from issuance.api import issuance_status
+from notifications.api import mine as my_notifications
+from web.forms import BatchForm, InspectionForm, VerifyForm
+
+CHECK_WORDS = {
+    "signature": ("Signature", "The certificate has not been altered since it was signed."),
+    "issuer": ("Issuer", "It was signed by the issuer it names."),
+    "validity": ("Validity period", "It is within its validity period."),
+    "revocation": ("Revocation", "Its issuer has not revoked it."),
+}
+
+
+def roles_of(user) -> dict[str, bool]:
+    return {
+        "exporter": has_role(user, EXPORTER),
+        "qa_agency": has_role(user, QA_AGENCY),
+        "importer": has_role(user, IMPORTER),
+        "staff": is_staff(user),
+    }
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    roles = roles_of(user)
+    context: dict = {"roles": roles}
+    if roles["exporter"]:
+        batches = list(Batch.objects(exporter=user.get_username()).order_by("-created_at")[:50])
+        context["batches"] = [(batch, issuance_status(batch)) for batch in batches]
+        context["certificates"] = Certificate.objects(exporter=user.get_username()).order_by("-issued_at")[:20]
+    if roles["qa_agency"] or roles["staff"]:
+        context["to_inspect"] = Batch.objects(
+            status__in=[BatchStatus.SUBMITTED, BatchStatus.INSPECTION_FAILED]
+        ).order_by("created_at")[:50]
+        context["recent_inspections"] = Inspection.objects(inspector=user.get_username()).order_by("-inspected_at")[:20]
+    if roles["importer"]:
+        context["shared"] = Certificate.objects(shared_with=user.get_username()).order_by("-issued_at")[:50]
+    notifications = my_notifications(user).order_by("-created_at")
+    context["notifications"] = notifications[:10]
+    context["unread"] = notifications.filter(read_at=None).count()
+    return render(request, "web/dashboard.html", context)
+
+
+@login_required
+def new_batch(request: HttpRequest) -> HttpResponse:
+    if not has_role(request.user, EXPORTER):
+        raise PermissionDenied("Only exporters submit batches.")
+    form = BatchForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        batch = Batch(
+            **{k: v for k, v in form.cleaned_data.items() if v not in ("", None)},
+            exporter=request.user.get_username(),
+            exporter_name=organisation(request.user),
+        )
+        try:
+            batch.save(force_insert=True)
+        except NotUniqueError:
+            form.add_error("batch_number", "A batch with this number exists already.")
+        except DocumentValidationError as exc:
+            for field, problems in document_errors(exc).items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            messages.success(request, f"Batch {batch.batch_number} was submitted; a QA agency will inspect it.")
+            return redirect("batch", batch_number=batch.batch_number)
+    return render(request, "web/batch_form.html", {"form": form})
+
+
+def _visible_batch(request: HttpRequest, batch_number: str) -> Batch:
+    batch = Batch.objects(batch_number=batch_number).first()
+    user = request.user
+    allowed = batch is not None and (
+        is_staff(user) or has_role(user, QA_AGENCY) or batch.exporter == user.get_username()
+    )
+    if not allowed:
+        raise Http404("No such batch")
+    return batch
+
+
+@login_required
+def batch_page(request: HttpRequest, batch_number: str) -> HttpResponse:
+    batch = _visible_batch(request, batch_number)
+    return render(
+        request,
+        "web/batch.html",
+        {
+            "batch": batch,
+            "roles": roles_of(request.user),
+            "inspections": Inspection.objects(batch=batch).order_by("-inspected_at"),
+            "issuance": issuance_status(batch),
+            "certificates": Certificate.objects(batch=batch).order_by("-issued_at"),
+        },
+    )
+
+
+@login_required
+def inspect_batch(request: HttpRequest, batch_number: str) -> HttpResponse:
+    if not (has_role(request.user, QA_AGENCY) or is_staff(request.user)):
+        raise PermissionDenied("Only QA agencies record inspections.")
+    batch = _visible_batch(request, batch_number)
+    form = InspectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if v is not None}
+        Inspection(
+            batch=batch,
+            inspector=request.user.get_username(),
+            agency=organisation(request.user),
+            inspected_at=utcnow(),
+            **values,
+        ).save()
+        outcome = form.cleaned_data["outcome"]
+        messages.success(
+            request,
+            f"Inspection recorded: batch {batch.batch_number} {outcome}."
+            + (" Its certificate is being issued." if outcome == "passed" else ""),
+        )
+        return redirect("batch", batch_number=batch.batch_number)
+    return render(request, "web/inspection_form.html", {"form": form, "batch": batch})
+
+
+def _certificate_context(request: HttpRequest, certificate: Certificate) -> dict:
+    credential = certificate.credential
+    public = settings.SITE_URL + reverse("certificate-public", args=[certificate.public_token])
+    qr = certificate_qr(credential, public)
+    return {
+        "certificate": certificate,
+        "subject": credential.get("credentialSubject", {}),
+        "qr_svg": qr.svg(scale=4),
+        "qr_carries_credential": qr.carries_credential,
+        "checks": _checks(verify_credential(credential, offline=True, allow_did_web=settings.INJI_ISSUER_DID)),
+        "public_url": public,
+    }
+
+
+@login_required
+def certificate_page(request: HttpRequest, certificate_id: str) -> HttpResponse:
+    user = request.user
+    try:
+        certificate = Certificate.objects(pk=ObjectId(certificate_id)).first()
+    except (InvalidId, TypeError):
+        certificate = None
+    allowed = certificate is not None and (
+        is_staff(user)
+        or has_role(user, QA_AGENCY)
+        or certificate.exporter == user.get_username()
+        or user.get_username() in certificate.shared_with
+    )
+    if not allowed:
+        raise Http404("No such certificate")
+    context = _certificate_context(request, certificate)
+    context["can_share"] = certificate.exporter == user.get_username()
+    return render(request, "web/certificate.html", context)
+
+
+def public_certificate(request: HttpRequest, token: str) -> HttpResponse:
+    certificate = Certificate.objects(public_token=token).first()
+    if certificate is None:
+        raise Http404("No such certificate")
+    return render(request, "web/certificate.html", _certificate_context(request, certificate))
+
+
+def public_credential(request: HttpRequest, token: str) -> HttpResponse:
+    certificate = Certificate.objects(public_token=token).first()
+    if certificate is None:
+        raise Http404("No such certificate")
+    response = HttpResponse(certificate.credential_json, content_type="application/vc+ld+json")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.batch.batch_number}.json"'
+    return response
+
+
+def _checks(result) -> dict:
+    rows = []
+    for name, check in result.checks.items():
+        title, meaning = CHECK_WORDS[name]
+        rows.append({"title": title, "ok": check.ok, "meaning": meaning, "reason": check.reason})
+    return {"valid": result.valid, "rows": rows, "issuer": result.issuer_id, "credential_id": result.credential_id}
+
+
+def verify_page(request: HttpRequest) -> HttpResponse:
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    checks, problem = None, None
+    if request.method == "POST" and form.is_valid():
+        text = form.cleaned_data["text"].strip()
+        try:
+            document = parse_credential(text) if text.startswith("{") else decode_pixelpass(text)
+        except (UnreadableCredential, QRDecodeError) as exc:
+            problem = f"This is not a credential we can read: {exc}."
+        else:
+            checks = _checks(verify_credential(document, offline=True, allow_did_web=settings.INJI_ISSUER_DID))
+    return render(request, "web/verify.html", {"form": form, "checks": checks, "problem": problem})
+
+
+@login_required
+@require_POST
+def read_notifications(request: HttpRequest) -> HttpResponse:
+    my_notifications(request.user).filter(read_at=None).update(set__read_at=utcnow())
+    return redirect("dashboard")
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
