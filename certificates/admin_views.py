@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from bson import ObjectId
-from bson.errors import InvalidId
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -18,23 +16,18 @@ from certificates.qr import certificate_qr
 from certificates.revocation import RevocationError, revoke
 from certificates.verification import verify_credential
 from core.admin_pages import confirm_or_run, paginate, query_string, render, requires_permission, sort_key
+from core.documents import get_document_or_404
 
 
 def _by_id(document: type, object_id: str):
-    try:
-        found = document.objects(pk=ObjectId(object_id)).first()
-    except (InvalidId, TypeError):
-        found = None
-    if found is None:
-        raise Http404(f"No {document.__name__.lower()} {object_id}")
-    return found
+    return get_document_or_404(document.objects, f"No {document.__name__.lower()} {object_id}", pk=object_id)
 
 
 def batch_list(request: HttpRequest) -> HttpResponse:
     order_value, order = sort_key(request, {"created": "created_at", "number": "batch_number"}, "-created")
     batches = Batch.objects.order_by(order)
     status = request.GET.get("status")
-    if status in BatchStatus.CHOICES:
+    if status in set(BatchStatus):
         batches = batches.filter(status=status)
     q = request.GET.get("q", "").strip()
     if q:
@@ -47,7 +40,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         page=page,
         query=query_string(request),
         q=q,
-        statuses=[(query_string(request, status=s), s.replace("_", " "), status == s) for s in BatchStatus.CHOICES],
+        statuses=[(query_string(request, status=s), s.replace("_", " "), status == s) for s in set(BatchStatus)],
         all_statuses=query_string(request, status=None),
     )
 
@@ -85,7 +78,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
 def certificate_list(request: HttpRequest) -> HttpResponse:
     certificates = Certificate.objects.exclude("credential_json").order_by("-issued_at")
     status = request.GET.get("status")
-    if status in CertificateStatus.CHOICES:
+    if status in set(CertificateStatus):
         certificates = certificates.filter(status=status)
     q = request.GET.get("q", "").strip()
     if q:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from bson import ObjectId
-from bson.errors import InvalidId
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -19,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from certificates.access import batch_for, certificate_for, visible_batches, visible_certificates
 from certificates.models import Batch, BatchStatus, Certificate, Inspection
 from certificates.qr import QRDecodeError, certificate_qr, decode_pixelpass
 from certificates.serializers import (
@@ -32,7 +31,7 @@ from certificates.serializers import (
 )
 from certificates.verification import verify_credential
 from core.pagination import Pages
-from core.roles import EXPORTER, IMPORTER, QA_AGENCY, IsExporter, IsQAAgency, has_role, is_staff, organisation
+from core.roles import IMPORTER, IsExporter, IsQAAgency, organisation
 
 
 def paginated(view: APIView, request, queryset, serializer_class) -> Response:
@@ -41,43 +40,8 @@ def paginated(view: APIView, request, queryset, serializer_class) -> Response:
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
-def visible_batches(user):
-    if is_staff(user) or has_role(user, QA_AGENCY):
-        return Batch.objects
-    if has_role(user, EXPORTER):
-        return Batch.objects(exporter=user.get_username())
-    raise PermissionDenied("Only exporters, QA agencies and staff can see batches.")
-
-
-def get_batch(user, batch_number: str) -> Batch:
-    batch = visible_batches(user).filter(batch_number=batch_number).first()
-    if batch is None:
-        raise Http404(f"No batch {batch_number!r} that you can see.")
-    return batch
-
-
-def visible_certificates(user):
-    if is_staff(user) or has_role(user, QA_AGENCY):
-        return Certificate.objects
-    if has_role(user, EXPORTER):
-        return Certificate.objects(exporter=user.get_username())
-    if has_role(user, IMPORTER):
-        return Certificate.objects(shared_with=user.get_username())
-    raise PermissionDenied("You have no role that can see certificates.")
-
-
-def get_certificate(user, certificate_id: str) -> Certificate:
-    try:
-        certificate = visible_certificates(user).filter(pk=ObjectId(certificate_id)).first()
-    except (InvalidId, TypeError):
-        certificate = None
-    if certificate is None:
-        raise Http404(f"No certificate {certificate_id!r} that you can see.")
-    return certificate
-
-
 BATCH_FILTERS = [
-    OpenApiParameter("status", str, enum=list(BatchStatus.CHOICES)),
+    OpenApiParameter("status", str, enum=list(BatchStatus)),
     OpenApiParameter("product", str, description="exact product name, e.g. Rice"),
     OpenApiParameter("origin_country", str, description="ISO 3166-1 alpha-2"),
     OpenApiParameter("q", str, description="batch number prefix"),
@@ -91,7 +55,7 @@ class BatchList(APIView):
     @extend_schema(parameters=BATCH_FILTERS, responses=BatchSerializer(many=True), summary="List batches you can see")
     def get(self, request):
         batches = visible_batches(request.user).order_by("-created_at")
-        if request.query_params.get("status") in BatchStatus.CHOICES:
+        if request.query_params.get("status") in set(BatchStatus):
             batches = batches.filter(status=request.query_params["status"])
         for field in ("product", "origin_country"):
             if request.query_params.get(field):
@@ -123,7 +87,7 @@ class BatchDetail(APIView):
 
     @extend_schema(responses=BatchSerializer, summary="One batch")
     def get(self, request, batch_number: str):
-        return Response(BatchSerializer(get_batch(request.user, batch_number)).data)
+        return Response(BatchSerializer(batch_for(request.user, batch_number)).data)
 
 
 class InspectionList(APIView):
@@ -132,7 +96,7 @@ class InspectionList(APIView):
 
     @extend_schema(responses=InspectionSerializer(many=True), summary="A batch's inspections")
     def get(self, request, batch_number: str):
-        batch = get_batch(request.user, batch_number)
+        batch = batch_for(request.user, batch_number)
         return paginated(self, request, Inspection.objects(batch=batch).order_by("-inspected_at"), InspectionSerializer)
 
     @extend_schema(
@@ -143,7 +107,7 @@ class InspectionList(APIView):
     def post(self, request, batch_number: str):
         if not IsQAAgency().has_permission(request, self):
             raise PermissionDenied(IsQAAgency.message)
-        batch = get_batch(request.user, batch_number)
+        batch = batch_for(request.user, batch_number)
         serializer = InspectionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         inspection = Inspection(
@@ -181,7 +145,7 @@ class CertificateDetail(APIView):
 
     @extend_schema(responses=CertificateSerializer, summary="One certificate")
     def get(self, request, certificate_id: str):
-        return Response(CertificateSerializer(get_certificate(request.user, certificate_id)).data)
+        return Response(CertificateSerializer(certificate_for(request.user, certificate_id)).data)
 
 
 class CertificateCredential(APIView):
@@ -191,7 +155,7 @@ class CertificateCredential(APIView):
         responses={(200, "application/vc+ld+json"): OpenApiTypes.OBJECT}, summary="The credential, as issued"
     )
     def get(self, request, certificate_id: str):
-        certificate = get_certificate(request.user, certificate_id)
+        certificate = certificate_for(request.user, certificate_id)
         response = HttpResponse(certificate.credential_json, content_type="application/vc+ld+json")
         response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.batch.batch_number}.json"'
         return response
@@ -205,7 +169,7 @@ class CertificateQR(APIView):
         summary="The certificate's QR code (PixelPass, or its public page's URL when too dense)",
     )
     def get(self, request, certificate_id: str, image_format: str):
-        certificate = get_certificate(request.user, certificate_id)
+        certificate = certificate_for(request.user, certificate_id)
         qr = certificate_qr(certificate.credential, public_url(request, certificate))
         if image_format == "png":
             return HttpResponse(qr.png(scale=6), content_type="image/png")
@@ -223,7 +187,7 @@ class CertificateShare(APIView):
         request=ShareSerializer, responses=CertificateSerializer, summary="Share a certificate with an importer"
     )
     def post(self, request, certificate_id: str):
-        certificate = get_certificate(request.user, certificate_id)
+        certificate = certificate_for(request.user, certificate_id)
         serializer = ShareSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         username = serializer.validated_data["importer"]

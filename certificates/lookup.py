@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from bson import ObjectId
-from bson.errors import InvalidId
-
 from certificates.models import Batch, Certificate, Inspection
+from core.documents import object_id
 
 
 def find_batch(number_or_id: str) -> Batch | None:
     batch = Batch.objects(batch_number=number_or_id).first()
-    if batch is None:
-        try:
-            batch = Batch.objects(pk=ObjectId(number_or_id)).first()
-        except (InvalidId, TypeError):
-            return None
-    return batch
+    key = object_id(number_or_id) if batch is None else None
+    return Batch.objects(pk=key).first() if key is not None else batch
 
 
 def latest_passed_inspection(batch: Batch) -> Inspection | None:
@@ -24,9 +18,5 @@ def latest_passed_inspection(batch: Batch) -> Inspection | None:
 
 def find_certificate(id_or_credential_id: str) -> Certificate | None:
     certificate = Certificate.objects(credential_id=id_or_credential_id).first()
-    if certificate is None:
-        try:
-            certificate = Certificate.objects(pk=ObjectId(id_or_credential_id)).first()
-        except (InvalidId, TypeError):
-            return None
-    return certificate
+    key = object_id(id_or_credential_id) if certificate is None else None
+    return Certificate.objects(pk=key).first() if key is not None else certificate

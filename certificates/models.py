@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import date
+from enum import StrEnum
 
 from django.db import models as django_models
 from mongoengine import (
@@ -28,13 +29,12 @@ from core.clock import utcnow
 QUANTITY_UNITS = ("kg", "t", "lb", "bag", "carton")
 
 
-class BatchStatus:
+class BatchStatus(StrEnum):
     SUBMITTED = "submitted"
     INSPECTION_FAILED = "inspection_failed"
     AWAITING_CERTIFICATE = "awaiting_certificate"
     CERTIFIED = "certified"
     REVOKED = "revoked"
-    CHOICES = (SUBMITTED, INSPECTION_FAILED, AWAITING_CERTIFICATE, CERTIFIED, REVOKED)
 
 
 class Batch(Document):
@@ -51,7 +51,7 @@ class Batch(Document):
     farm = StringField(max_length=200)
     harvest_date = DateField()
     destination_country = StringField(validation=validate_country)
-    status = StringField(required=True, choices=BatchStatus.CHOICES, default=BatchStatus.SUBMITTED)
+    status = StringField(required=True, choices=list(BatchStatus), default=BatchStatus.SUBMITTED)
     created_at = DateTimeField(required=True, default=utcnow)
     updated_at = DateTimeField(required=True, default=utcnow)
 
@@ -74,10 +74,9 @@ class Batch(Document):
         return self.batch_number
 
 
-class Outcome:
+class InspectionOutcome(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
-    CHOICES = (PASSED, FAILED)
 
 
 class Inspection(Document):
@@ -90,7 +89,7 @@ class Inspection(Document):
     foreign_matter_percent = FloatField(min_value=0, max_value=100)
     grade = StringField(max_length=40)
     organic = BooleanField(default=False)
-    outcome = StringField(required=True, choices=Outcome.CHOICES)
+    outcome = StringField(required=True, choices=list(InspectionOutcome))
     notes = StringField(max_length=2000)
     created_at = DateTimeField(required=True, default=utcnow)
     updated_at = DateTimeField(required=True, default=utcnow)
@@ -108,7 +107,7 @@ class Inspection(Document):
 
     @property
     def passed(self) -> bool:
-        return self.outcome == Outcome.PASSED
+        return self.outcome == InspectionOutcome.PASSED
 
 
 def certificate_key(inspection_id: object, revision: int = 0) -> str:
@@ -116,10 +115,9 @@ def certificate_key(inspection_id: object, revision: int = 0) -> str:
     return f"{inspection_id}:{revision}"
 
 
-class CertificateStatus:
+class CertificateStatus(StrEnum):
     ACTIVE = "active"
     REVOKED = "revoked"
-    CHOICES = (ACTIVE, REVOKED)
 
 
 class Certificate(Document):
@@ -135,7 +133,7 @@ class Certificate(Document):
     issued_via = StringField(required=True, choices=("mock", "inji"))
     issued_at = DateTimeField(required=True)
     valid_until = DateTimeField()
-    status = StringField(required=True, choices=CertificateStatus.CHOICES, default=CertificateStatus.ACTIVE)
+    status = StringField(required=True, choices=list(CertificateStatus), default=CertificateStatus.ACTIVE)
     status_list_id = StringField()
     status_list_index = IntField(min_value=0)
     revoked_at = DateTimeField()

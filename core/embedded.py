@@ -203,6 +203,8 @@ def _kind(value: Any) -> str:
         return "bool"
     if isinstance(value, int | float):
         return "number"
+    if isinstance(value, str):  # a StrEnum member is stored as itself here, as a string by MongoDB
+        return "str"
     return type(value).__name__
 
 

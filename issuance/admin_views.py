@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bson import ObjectId
-from bson.errors import InvalidId
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from certificates.lookup import find_batch, latest_passed_inspection
+from certificates.lookup import find_batch
 from certificates.models import Batch, Certificate, Inspection
 from core.admin_pages import confirm_or_run, paginate, query_string, render, requires_permission, sort_key
 from core.clock import utcnow
+from core.documents import get_document_or_404, object_id
 from issuance import queue
 from issuance.models import IssuanceJob, JobStatus, Trigger, WorkerHeartbeat
-from issuance.monitoring import STALE_AFTER, queue_status
+from issuance.monitoring import queue_status, worker_gone
+from issuance.requests import assess, request_issuance
 
 SORTS = {"created": "created_at", "next": "next_attempt_at", "batch": "batch_number"}
 PERIODS = {"today": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -28,25 +28,23 @@ OUTCOMES = {"will_retry": "Will retry", "gave_up": "Gave up"}
 def filtered_jobs(request: HttpRequest):
     jobs = IssuanceJob.objects.exclude("errors")  # the list never needs the error history
     status = request.GET.get("status")
-    if status in JobStatus.CHOICES:
+    if status in set(JobStatus):
         jobs = jobs.filter(status=status)
     outcome = request.GET.get("outcome")
     if outcome == "will_retry":
-        jobs = jobs.filter(status=JobStatus.FAILED, next_attempt_at__ne=None)
+        jobs = jobs.will_retry()
     elif outcome == "gave_up":
-        jobs = jobs.filter(status=JobStatus.FAILED, next_attempt_at=None)
+        jobs = jobs.gave_up()
     trigger = request.GET.get("trigger")
-    if trigger in Trigger.CHOICES:
+    if trigger in set(Trigger):
         jobs = jobs.filter(trigger=trigger)
     period = PERIODS.get(request.GET.get("created", ""))
     if period:
         jobs = jobs.filter(created_at__gte=utcnow() - period)
     q = request.GET.get("q", "").strip()
     if q:
-        try:
-            jobs = jobs.filter(pk=ObjectId(q))
-        except (InvalidId, TypeError):
-            jobs = jobs.filter(batch_number=q)
+        key = object_id(q)
+        jobs = jobs.filter(pk=key) if key is not None else jobs.filter(batch_number=q)
     return jobs
 
 
@@ -56,9 +54,9 @@ def job_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, jobs)
     status = queue_status()
     filters = [
-        ("status", "By status", [(s, s.title()) for s in JobStatus.CHOICES]),
+        ("status", "By status", [(s, s.title()) for s in JobStatus]),
         ("outcome", "By failure", list(OUTCOMES.items())),
-        ("trigger", "By trigger", [(t, t.title()) for t in Trigger.CHOICES]),
+        ("trigger", "By trigger", [(t, t.title()) for t in Trigger]),
         ("created", "By date created", [("today", "Today"), ("7d", "Past 7 days"), ("30d", "Past 30 days")]),
     ]
     return render(
@@ -102,13 +100,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 
 def get_job(job_id: str) -> IssuanceJob:
-    try:
-        job = IssuanceJob.objects(pk=ObjectId(job_id)).first()
-    except (InvalidId, TypeError):
-        job = None
-    if job is None:
-        raise Http404(f"No issuance job {job_id}")
-    return job
+    return get_document_or_404(IssuanceJob.objects, f"No issuance job {job_id}", pk=job_id)
 
 
 def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
@@ -141,21 +133,12 @@ def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
         inspection=inspection,
         certificate=certificate,
         worker=worker,
-        worker_gone=_worker_gone(job, worker),
+        worker_gone=worker_gone(job),
         timeline=timeline,
         can_retry=request.user.has_perm("issuance.retry_job") and job.status == JobStatus.FAILED,
         can_cancel=request.user.has_perm("issuance.cancel_job") and job.status == JobStatus.PENDING,
         can_release=request.user.has_perm("issuance.release_job") and job.status == JobStatus.PROCESSING,
     )
-
-
-def _worker_gone(job: IssuanceJob, worker: WorkerHeartbeat | None) -> bool:
-    if job.status != JobStatus.PROCESSING:
-        return False
-    now = utcnow()
-    lease_expired = job.lease_expires_at is not None and job.lease_expires_at < now
-    silent = worker is None or worker.stopped_at is not None or now - worker.last_seen_at > STALE_AFTER
-    return lease_expired or silent
 
 
 def _detail(job: IssuanceJob) -> str:
@@ -233,12 +216,11 @@ def cancel_job(request: HttpRequest, job_id: str) -> HttpResponse:
 @requires_permission("issuance.release_job")
 def release_job(request: HttpRequest, job_id: str) -> HttpResponse:
     job = get_job(job_id)
-    worker = WorkerHeartbeat.objects(worker_id=job.locked_by).first() if job.locked_by else None
 
     def run() -> tuple[bool, str]:
-        if not _worker_gone(job, worker):
+        if not worker_gone(job):
             return False, f"Worker {job.locked_by} is alive and holds the lease: the job was not released."
-        if queue.release_stuck(job, by=request.user.get_username()):
+        if queue.release(job, by=request.user.get_username()):
             return True, f"Job {job.pk} was released; a worker will pick it up."
         return False, f"Job {job.pk} is no longer processing under {job.locked_by}: nothing to release."
 
@@ -260,20 +242,17 @@ def enqueue_batch(request: HttpRequest) -> HttpResponse:
     if batch is None:
         messages.error(request, f"No batch has the number or id {number!r}." if number else "Enter a batch number.")
         return redirect(back)
-    inspection = latest_passed_inspection(batch)
-    if inspection is None:
-        messages.error(request, f"Batch {batch.batch_number} has no passed inspection.")
+    # Refuse before asking "are you sure?": the confirmation is only for what would be done.
+    assessed = assess(batch)
+    if assessed.refused:
+        messages.error(request, assessed.message)
         return redirect(back)
 
     def run() -> tuple[bool, str]:
-        result = queue.enqueue(inspection, trigger=Trigger.ADMIN, requested_by=request.user.get_username())
-        job = result.job
-        if result.created:
-            return True, f"Enqueued job {job.pk} for batch {batch.batch_number}."
-        if job.gave_up and queue.retry(job, by=request.user.get_username()):
-            return True, f"Job {job.pk} for batch {batch.batch_number} had given up; it will be retried now."
-        return False, f"Batch {batch.batch_number} already has job {job.pk} ({job.status})."
+        answer = request_issuance(batch, trigger=Trigger.ADMIN, by=request.user.get_username())
+        return not answer.refused, answer.message
 
+    inspection = assessed.inspection
     return confirm_or_run(
         request,
         question=f"Enqueue certificate issuance for batch {batch.batch_number}?",

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from certificates.api import get_batch
-from certificates.lookup import latest_passed_inspection
+from certificates.access import batch_for
 from certificates.models import Certificate
 from core.roles import IsStaff
-from issuance import queue
 from issuance.models import IssuanceJob, Trigger
+from issuance.requests import Answer, request_issuance
 
 
 class JobSerializer(serializers.Serializer):
@@ -61,22 +60,25 @@ class BatchIssuance(APIView):
 
     @extend_schema(responses=IssuanceStatusSerializer, summary="Where the batch's certificate issuance stands")
     def get(self, request, batch_number: str):
-        return Response(issuance_status(get_batch(request.user, batch_number)))
+        return Response(issuance_status(batch_for(request.user, batch_number)))
 
 
 class BatchIssuanceRetry(APIView):
     permission_classes = [IsStaff]
 
-    @extend_schema(request=None, responses=IssuanceStatusSerializer, summary="Retry or enqueue issuance (staff)")
+    @extend_schema(
+        request=None,
+        responses={
+            200: IssuanceStatusSerializer,
+            409: OpenApiResponse(description="Issuance is already on its way, or the batch has its certificate"),
+        },
+        summary="Request issuance: enqueue, or re-queue a job that gave up (staff)",
+    )
     def post(self, request, batch_number: str):
-        batch = get_batch(request.user, batch_number)
-        inspection = latest_passed_inspection(batch)
-        if inspection is None:
-            raise ValidationError({"batch": [f"Batch {batch.batch_number} has no passed inspection."]})
-        result = queue.enqueue(inspection, trigger=Trigger.API, requested_by=request.user.get_username())
-        if not result.created:
-            if result.job.status == "failed":
-                queue.retry(result.job, by=request.user.get_username())
-            elif result.job.status == "success":
-                raise ValidationError({"batch": [f"Batch {batch.batch_number} already has its certificate."]})
+        batch = batch_for(request.user, batch_number)
+        answer = request_issuance(batch, trigger=Trigger.API, by=request.user.get_username())
+        if answer.answer == Answer.NO_PASSED_INSPECTION:
+            raise ValidationError({"batch": [answer.message]})
+        if answer.refused:
+            return Response({"detail": answer.message}, status=status.HTTP_409_CONFLICT)
         return Response(issuance_status(batch))

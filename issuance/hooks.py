@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from certificates.models import Certificate, Inspection, certificate_key
-from issuance import queue
+from certificates.models import Inspection
 from issuance.models import Trigger
+from issuance.requests import request_issuance
 
 
 def enqueue_passed_inspection(sender: type, document: Inspection, **kwargs: Any) -> None:
-    if not document.passed:
-        return
-    # A job that succeeded may have expired (30-day retention); its certificate still stands.
-    if Certificate.objects(certificate_key=certificate_key(document.pk)).only("id").first():
-        return
-    queue.enqueue(document, trigger=Trigger.AUTOMATIC)
+    # A refusal (a job already on its way, a certificate already issued) is the expected answer
+    # to a re-saved inspection: nothing more to do.
+    if document.passed:
+        request_issuance(document.batch, trigger=Trigger.AUTOMATIC, inspection=document)

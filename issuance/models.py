@@ -5,6 +5,9 @@ Every write that changes a job's status lives in issuance/queue.py.
 
 from __future__ import annotations
 
+from datetime import timedelta
+from enum import StrEnum
+
 from django.db import models as django_models
 from mongoengine import (
     DateTimeField,
@@ -14,42 +17,63 @@ from mongoengine import (
     IntField,
     ListField,
     ObjectIdField,
+    QuerySet,
     StringField,
 )
 
 from core.clock import utcnow
 
 
-class JobStatus:
+class JobStatus(StrEnum):
     PENDING = "pending"
     PROCESSING = "processing"
     SUCCESS = "success"
     FAILED = "failed"
-    CHOICES = (PENDING, PROCESSING, SUCCESS, FAILED)
-    CLAIMABLE = (PENDING, FAILED)
 
 
-class Trigger:
+CLAIMABLE = (JobStatus.PENDING, JobStatus.FAILED)
+
+
+class Trigger(StrEnum):
     AUTOMATIC = "automatic"
     COMMAND = "command"
     ADMIN = "admin"
     API = "api"
-    CHOICES = (AUTOMATIC, COMMAND, ADMIN, API)
 
 
-class ErrorKind:
+class ErrorKind(StrEnum):
     TRANSIENT = "transient"
     PERMANENT = "permanent"
     LEASE_EXPIRED = "lease_expired"
     CANCELLED = "cancelled"
     RELEASED = "released"
-    CHOICES = (TRANSIENT, PERMANENT, LEASE_EXPIRED, CANCELLED, RELEASED)
+
+
+# A worker writes its heartbeat at least this often; four missed beats mean dead or cut off.
+HEARTBEAT_EVERY_AT_MOST = timedelta(seconds=15)
+STALE_AFTER = 4 * HEARTBEAT_EVERY_AT_MOST
+
+
+class JobQuerySet(QuerySet):
+    """The questions every caller asks of the queue, asked one way (and so served by one index)."""
+
+    def live(self) -> JobQuerySet:
+        """Jobs that will still run: pending, processing, or failed with a retry scheduled."""
+        return self.filter(
+            status__in=[JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.FAILED], next_attempt_at__ne=None
+        )
+
+    def will_retry(self) -> JobQuerySet:
+        return self.filter(status=JobStatus.FAILED, next_attempt_at__ne=None)
+
+    def gave_up(self) -> JobQuerySet:
+        return self.filter(status=JobStatus.FAILED, next_attempt_at=None)
 
 
 class JobError(EmbeddedDocument):
     attempt = IntField(required=True)
     at = DateTimeField(required=True)
-    kind = StringField(required=True, choices=ErrorKind.CHOICES)
+    kind = StringField(required=True, choices=list(ErrorKind))
     message = StringField(required=True)
     worker = StringField()
 
@@ -61,17 +85,17 @@ class IssuanceJob(Document):
     `attempts_left` mirrors max_attempts - attempt_count so the claim filter is one index range.
     """
 
-    status = StringField(required=True, choices=JobStatus.CHOICES, default=JobStatus.PENDING)
+    status = StringField(required=True, choices=list(JobStatus), default=JobStatus.PENDING)
     dedupe_key = StringField(required=True, unique=True)  # certificates.models.certificate_key
     batch_id = ObjectIdField(required=True)
     batch_number = StringField(required=True)
     inspection_id = ObjectIdField(required=True)
     revision = IntField(required=True, default=0, min_value=0)
-    trigger = StringField(required=True, choices=Trigger.CHOICES)
+    trigger = StringField(required=True, choices=list(Trigger))
     requested_by = StringField()
     attempt_count = IntField(required=True, default=0, min_value=0)
-    max_attempts = IntField(required=True, default=3, min_value=1)
-    attempts_left = IntField(required=True, default=3)
+    max_attempts = IntField(required=True, min_value=1)  # settings.ISSUANCE_MAX_ATTEMPTS when enqueued
+    attempts_left = IntField(required=True)
     next_attempt_at = DateTimeField()
     locked_by = StringField()
     lock_token = StringField()
@@ -88,6 +112,7 @@ class IssuanceJob(Document):
 
     meta = {
         "collection": "issuance_jobs",
+        "queryset_class": JobQuerySet,
         "auto_create_index": False,
         "indexes": [
             {"fields": ["status", "next_attempt_at", "attempts_left"], "name": "claim"},
@@ -107,6 +132,14 @@ class IssuanceJob(Document):
     @property
     def gave_up(self) -> bool:
         return self.status == JobStatus.FAILED and self.next_attempt_at is None
+
+    def describe(self) -> str:
+        """The job and where it stands, in words: "job 6b0a… (failed, will retry at 14:02:10 UTC)"."""
+        if self.will_retry:
+            return f"job {self.pk} (failed, will retry at {self.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC)"
+        if self.gave_up:
+            return f"job {self.pk} (failed, gave up)"
+        return f"job {self.pk} ({self.status})"
 
     def __str__(self) -> str:
         return f"job {self.pk} ({self.status})"

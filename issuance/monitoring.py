@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from core.clock import utcnow
-from issuance.models import IssuanceJob, JobStatus, WorkerHeartbeat
+from issuance.models import STALE_AFTER, IssuanceJob, JobStatus, WorkerHeartbeat
 
-# Workers write their heartbeat at least every 15 s; a minute of silence means dead or cut off.
-STALE_AFTER = timedelta(seconds=60)
 LISTED = 20
 
 
 def queue_status(now: datetime | None = None) -> dict:
     now = now or utcnow()
     # One count per status: each is a range of the claim index (status first) on MongoDB.
-    counts = {status: IssuanceJob.objects(status=status).count() for status in JobStatus.CHOICES}
-    retrying = IssuanceJob.objects(status=JobStatus.FAILED, next_attempt_at__ne=None).order_by("next_attempt_at")
-    gave_up = IssuanceJob.objects(status=JobStatus.FAILED, next_attempt_at=None).order_by("-finished_at")
+    counts = {status: IssuanceJob.objects(status=status).count() for status in JobStatus}
+    retrying = IssuanceJob.objects.will_retry().order_by("next_attempt_at")
+    gave_up = IssuanceJob.objects.gave_up().order_by("-finished_at")
     oldest = IssuanceJob.objects(status=JobStatus.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at").first()
     return {
         "counts": counts,
@@ -39,13 +37,27 @@ def _job_row(job: IssuanceJob) -> dict:
     }
 
 
-def _worker_row(beat: WorkerHeartbeat, now: datetime) -> dict:
+def worker_state(beat: WorkerHeartbeat | None, now: datetime) -> str:
+    if beat is None:
+        return "unknown"
     if beat.stopped_at:
-        state = "stopped"
-    elif now - beat.last_seen_at > STALE_AFTER:
-        state = "stale"
-    else:
-        state = "live"
+        return "stopped"
+    return "stale" if now - beat.last_seen_at > STALE_AFTER else "live"
+
+
+def worker_gone(job: IssuanceJob, now: datetime | None = None) -> bool:
+    """May an operator release this processing job? Only when its worker is not alive to finish it."""
+    if job.status != JobStatus.PROCESSING:
+        return False
+    now = now or utcnow()
+    if job.lease_expires_at is not None and job.lease_expires_at < now:
+        return True
+    beat = WorkerHeartbeat.objects(worker_id=job.locked_by).first() if job.locked_by else None
+    return worker_state(beat, now) != "live"
+
+
+def _worker_row(beat: WorkerHeartbeat, now: datetime) -> dict:
+    state = worker_state(beat, now)
     return {
         "id": beat.worker_id,
         "host": beat.host,

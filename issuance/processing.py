@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from enum import StrEnum
 
 from mongoengine import NotUniqueError
 
@@ -23,13 +24,20 @@ from notifications.models import NotificationKind
 log = logging.getLogger(__name__)
 
 
+class JobOutcome(StrEnum):
+    SUCCESS = "success"
+    RETRY = "retry"
+    GAVE_UP = "gave_up"
+    LEASE_LOST = "lease_lost"  # another worker holds the job now; nothing was recorded
+
+
 @dataclass(frozen=True)
-class Outcome:
-    name: str  # success, retry, gave_up, lease_lost
+class JobResult:
+    outcome: JobOutcome
     detail: str = ""
 
 
-def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> Outcome:
+def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> JobResult:
     batch = Batch.objects(pk=job.batch_id).first()
     inspection = Inspection.objects(pk=job.inspection_id).first() if batch else None
     if batch is None or inspection is None:
@@ -63,8 +71,8 @@ def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> Outcome
         dedupe_key=f"{NotificationKind.CERTIFICATE_READY}:{certificate.pk}",
     )
     if not queue.complete(job, certificate.pk):
-        return Outcome("lease_lost", "another worker took the job over; its certificate is stored")
-    return Outcome("success", certificate.credential_id)
+        return JobResult(JobOutcome.LEASE_LOST, "another worker took the job over; its certificate is stored")
+    return JobResult(JobOutcome.SUCCESS, certificate.credential_id)
 
 
 def store_certificate(
@@ -108,22 +116,22 @@ class DuplicateCredentialId(PermanentIssuerError):
     pass
 
 
-def retry_later(job: IssuanceJob, worker_id: str, message: str, batch: Batch | None) -> Outcome:
+def retry_later(job: IssuanceJob, worker_id: str, message: str, batch: Batch | None) -> JobResult:
     failure = queue.fail(job, kind=ErrorKind.TRANSIENT, message=message, worker_id=worker_id, permanent=False)
     if not failure.recorded:
-        return Outcome("lease_lost", message)
+        return JobResult(JobOutcome.LEASE_LOST, message)
     if failure.will_retry_at is None:
         _notify_gave_up(job, batch, message)
-        return Outcome("gave_up", message)
-    return Outcome("retry", f"{message}; next attempt at {failure.will_retry_at:%H:%M:%S}")
+        return JobResult(JobOutcome.GAVE_UP, message)
+    return JobResult(JobOutcome.RETRY, f"{message}; next attempt at {failure.will_retry_at:%H:%M:%S}")
 
 
-def give_up(job: IssuanceJob, worker_id: str, message: str, batch: Batch | None) -> Outcome:
+def give_up(job: IssuanceJob, worker_id: str, message: str, batch: Batch | None) -> JobResult:
     failure = queue.fail(job, kind=ErrorKind.PERMANENT, message=message, worker_id=worker_id, permanent=True)
     if not failure.recorded:
-        return Outcome("lease_lost", message)
+        return JobResult(JobOutcome.LEASE_LOST, message)
     _notify_gave_up(job, batch, message)
-    return Outcome("gave_up", message)
+    return JobResult(JobOutcome.GAVE_UP, message)
 
 
 def _notify_gave_up(job: IssuanceJob, batch: Batch | None, reason: str) -> None:

@@ -22,7 +22,7 @@ from pymongo import ReturnDocument
 
 from certificates.models import Inspection, certificate_key
 from core.clock import utcnow
-from issuance.models import ErrorKind, IssuanceJob, JobStatus
+from issuance.models import CLAIMABLE, ErrorKind, IssuanceJob, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +48,6 @@ def remove_listener(listener: Callable[[], None]) -> None:
 def _wake_local_workers() -> None:
     for listener in list(_enqueue_listeners):
         listener()
-
-
-def live_filter() -> dict:
-    """Jobs that will still run: pending, processing, or failed with a retry scheduled."""
-    return {"status__in": [JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.FAILED], "next_attempt_at__ne": None}
 
 
 def _collection():
@@ -106,7 +101,7 @@ def claim(worker_id: str, lease_seconds: int) -> IssuanceJob | None:
     now = utcnow()
     document = _collection().find_one_and_update(
         {
-            "status": {"$in": list(JobStatus.CLAIMABLE)},
+            "status": {"$in": list(CLAIMABLE)},
             "next_attempt_at": {"$lte": now},
             "attempts_left": {"$gt": 0},
         },
@@ -127,23 +122,26 @@ def claim(worker_id: str, lease_seconds: int) -> IssuanceJob | None:
     return _job(document)
 
 
-def _fence(job: IssuanceJob) -> dict:
-    return {"_id": job.pk, "lock_token": job.lock_token, "status": JobStatus.PROCESSING}
+def _update(condition: dict, update: dict) -> bool:
+    """One conditional single-document update; False when the job no longer met the condition."""
+    return _collection().update_one(condition, update).matched_count == 1
+
+
+def _fenced(job: IssuanceJob, update: dict) -> bool:
+    """A write by the job's lease holder: it matches only while that lease is still held."""
+    return _update({"_id": job.pk, "lock_token": job.lock_token, "status": JobStatus.PROCESSING}, update)
 
 
 def renew_lease(job: IssuanceJob, lease_seconds: int) -> bool:
     """Extend the lease; False means it was lost and this worker must not record a result."""
     now = utcnow()
-    result = _collection().update_one(
-        _fence(job), {"$set": {"lease_expires_at": now + timedelta(seconds=lease_seconds), "updated_at": now}}
-    )
-    return result.matched_count == 1
+    return _fenced(job, {"$set": {"lease_expires_at": now + timedelta(seconds=lease_seconds), "updated_at": now}})
 
 
 def complete(job: IssuanceJob, certificate_id: ObjectId) -> bool:
     now = utcnow()
-    result = _collection().update_one(
-        _fence(job),
+    return _fenced(
+        job,
         {
             "$set": {
                 "status": JobStatus.SUCCESS,
@@ -156,7 +154,6 @@ def complete(job: IssuanceJob, certificate_id: ObjectId) -> bool:
             "$unset": {"lock_token": "", "lease_expires_at": ""},
         },
     )
-    return result.matched_count == 1
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -183,27 +180,42 @@ def fail(
     if gives_up:
         changes.update(finished_at=now, expires_at=_expiry(now))
     error = {"attempt": job.attempt_count, "at": now, "kind": kind, "message": message[:1000], "worker": worker_id}
-    result = _collection().update_one(
-        _fence(job),
-        {"$set": changes, "$unset": {"lock_token": "", "lease_expires_at": ""}, "$push": {"errors": error}},
+    recorded = _fenced(
+        job, {"$set": changes, "$unset": {"lock_token": "", "lease_expires_at": ""}, "$push": {"errors": error}}
     )
-    return Failure(recorded=result.matched_count == 1, will_retry_at=retry_at)
+    return Failure(recorded=recorded, will_retry_at=retry_at)
 
 
-def release(job: IssuanceJob) -> bool:
-    """Give an unfinished job back (shutdown) without spending the attempt it used."""
+def release(job: IssuanceJob, *, by: str = "") -> bool:
+    """Give a processing job back without spending the attempt it used.
+
+    Its worker does this at shutdown; an operator (`by`) does it for a job whose worker is gone,
+    and the job's history records who. Clearing the lock token fences the old worker out, should
+    it come back.
+    """
     now = utcnow()
-    result = _collection().update_one(
-        _fence(job),
-        {
-            "$set": {"status": JobStatus.PENDING, "next_attempt_at": now, "updated_at": now},
-            "$inc": {"attempt_count": -1, "attempts_left": 1},
-            "$unset": {"lock_token": "", "lease_expires_at": "", "locked_by": ""},
-        },
-    )
-    if result.matched_count:
-        _wake_local_workers()
-    return result.matched_count == 1
+    update: dict = {
+        "$set": {"status": JobStatus.PENDING, "next_attempt_at": now, "updated_at": now},
+        "$inc": {"attempt_count": -1, "attempts_left": 1},
+        "$unset": {"lock_token": "", "lease_expires_at": "", "locked_by": ""},
+    }
+    if by:
+        message = f"released by {by}"
+        update["$push"] = {
+            "errors": {
+                "attempt": job.attempt_count,
+                "at": now,
+                "kind": ErrorKind.RELEASED,
+                "message": message,
+                "worker": job.locked_by,
+            }
+        }
+    if not _fenced(job, update):
+        return False
+    if by:
+        log.info("job=%s batch=%s outcome=released by=%s", job.pk, job.batch_number, by)
+    _wake_local_workers()
+    return True
 
 
 def recover_expired_leases(now: datetime | None = None) -> int:
@@ -246,7 +258,7 @@ def retry(job: IssuanceJob, *, by: str) -> bool:
     first). Its error history is kept.
     """
     now = utcnow()
-    result = _collection().update_one(
+    retried = _update(
         {"_id": job.pk, "status": JobStatus.FAILED},
         {
             "$set": {
@@ -261,17 +273,17 @@ def retry(job: IssuanceJob, *, by: str) -> bool:
             "$unset": {"finished_at": "", "expires_at": ""},
         },
     )
-    if result.matched_count:
+    if retried:
         log.info("job=%s batch=%s outcome=retried by=%s", job.pk, job.batch_number, by)
         _wake_local_workers()
-    return result.matched_count == 1
+    return retried
 
 
 def cancel(job: IssuanceJob, *, by: str) -> bool:
     """An operator stops a pending job for good; False when it was no longer pending."""
     now = utcnow()
     error = {"attempt": job.attempt_count, "at": now, "kind": ErrorKind.CANCELLED, "message": f"cancelled by {by}"}
-    result = _collection().update_one(
+    cancelled = _update(
         {"_id": job.pk, "status": JobStatus.PENDING},
         {
             "$set": {
@@ -284,34 +296,6 @@ def cancel(job: IssuanceJob, *, by: str) -> bool:
             "$push": {"errors": error},
         },
     )
-    if result.matched_count:
+    if cancelled:
         log.info("job=%s batch=%s outcome=cancelled by=%s", job.pk, job.batch_number, by)
-    return result.matched_count == 1
-
-
-def release_stuck(job: IssuanceJob, *, by: str) -> bool:
-    """An operator hands back a processing job whose worker is gone, without spending its attempt.
-
-    Clearing the lock token fences the old worker out, should it come back.
-    """
-    now = utcnow()
-    error = {
-        "attempt": job.attempt_count,
-        "at": now,
-        "kind": ErrorKind.RELEASED,
-        "message": f"released by {by}",
-        "worker": job.locked_by,
-    }
-    result = _collection().update_one(
-        {"_id": job.pk, "status": JobStatus.PROCESSING, "lock_token": job.lock_token},
-        {
-            "$set": {"status": JobStatus.PENDING, "next_attempt_at": now, "updated_at": now},
-            "$inc": {"attempt_count": -1, "attempts_left": 1},
-            "$unset": {"lock_token": "", "lease_expires_at": "", "locked_by": ""},
-            "$push": {"errors": error},
-        },
-    )
-    if result.matched_count:
-        log.info("job=%s batch=%s outcome=released by=%s", job.pk, job.batch_number, by)
-        _wake_local_workers()
-    return result.matched_count == 1
+    return cancelled

@@ -25,8 +25,8 @@ from core import mongo
 from core.clock import utcnow
 from issuance import queue
 from issuance.inji import issue_credential
-from issuance.models import IssuanceJob, JobStatus, WorkerHeartbeat
-from issuance.processing import Outcome, process, retry_later
+from issuance.models import HEARTBEAT_EVERY_AT_MOST, IssuanceJob, JobStatus, WorkerHeartbeat
+from issuance.processing import JobOutcome, JobResult, process, retry_later
 
 log = logging.getLogger(__name__)
 
@@ -149,43 +149,43 @@ class Worker:
     def _run_job(self, active: ActiveJob) -> None:
         job = active.job
         try:
-            outcome = process(job, self.id, self.issue)
+            result = process(job, self.id, self.issue)
         except Exception as exc:  # noqa: BLE001 - a bug must not lose the job: record it and retry later
             log.exception("job=%s batch=%s outcome=error", job.pk, job.batch_number)
-            outcome = self._record_unexpected(job, exc)
+            result = self._record_unexpected(job, exc)
         finally:
             with self._lock:
                 self._active.pop(job.pk, None)
             self._wake.set()
-        self._count(outcome)
+        self._count(result)
         log.info(
             "job=%s batch=%s attempt=%s outcome=%s duration_ms=%d worker=%s%s",
             job.pk,
             job.batch_number,
             job.attempt_count,
-            outcome.name,
+            result.outcome,
             (time.monotonic() - active.started) * 1000,
             self.id,
-            f" detail={outcome.detail!r}" if outcome.name != "success" else f" certificate={outcome.detail}",
+            f" detail={result.detail!r}" if result.outcome != JobOutcome.SUCCESS else f" certificate={result.detail}",
         )
 
-    def _record_unexpected(self, job: IssuanceJob, exc: Exception) -> Outcome:
+    def _record_unexpected(self, job: IssuanceJob, exc: Exception) -> JobResult:
         try:
             return retry_later(job, self.id, f"unexpected error: {exc.__class__.__name__}: {exc}", None)
         except Exception:  # noqa: BLE001 - the database is gone too; the lease will recover the job
-            return Outcome("lease_lost", "could not record the error; the lease will expire")
+            return JobResult(JobOutcome.LEASE_LOST, "could not record the error; the lease will expire")
 
-    def _count(self, outcome: Outcome) -> None:
+    def _count(self, result: JobResult) -> None:
         with self._lock:
             self.stats["processed"] += 1
-            self.stats[outcome.name] += 1
-            if outcome.name in ("retry", "gave_up"):
+            self.stats[result.outcome] += 1
+            if result.outcome in (JobOutcome.RETRY, JobOutcome.GAVE_UP):
                 self.stats["failed"] += 1
 
     # -- leases, heartbeat, recovery ------------------------------------------------------------
 
     def maintenance_interval(self) -> float:
-        return max(0.2, min(self.lease_seconds / 4, 15.0))
+        return max(0.2, min(self.lease_seconds / 4, HEARTBEAT_EVERY_AT_MOST.total_seconds()))
 
     def _maintain_forever(self) -> None:
         while not self._stopped.wait(self.maintenance_interval()):

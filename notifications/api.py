@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from bson import ObjectId
-from bson.errors import InvalidId
-from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -12,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.clock import utcnow
+from core.documents import get_document_or_404
 from core.pagination import Pages
 from notifications.delivery import STAFF
 from notifications.models import Notification
@@ -66,12 +64,9 @@ class MarkRead(APIView):
 
     @extend_schema(request=None, responses=NotificationSerializer, summary="Mark one notification read")
     def post(self, request, notification_id: str):
-        try:
-            notification = mine(request.user).filter(pk=ObjectId(notification_id)).first()
-        except (InvalidId, TypeError):
-            notification = None
-        if notification is None:
-            raise Http404(f"No notification {notification_id!r} of yours.")
+        notification = get_document_or_404(
+            mine(request.user), f"No notification {notification_id!r} of yours.", pk=notification_id
+        )
         if notification.read_at is None:
             notification.update(set__read_at=utcnow())
             notification.reload()

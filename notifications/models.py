@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from mongoengine import DateTimeField, Document, ObjectIdField, StringField
 
 from core.clock import utcnow
 
 
-class NotificationKind:
+class NotificationKind(StrEnum):
     CERTIFICATE_READY = "certificate_ready"
     ISSUANCE_FAILED = "issuance_failed"
     CERTIFICATE_REVOKED = "certificate_revoked"
-    CHOICES = (CERTIFICATE_READY, ISSUANCE_FAILED, CERTIFICATE_REVOKED)
 
 
 class Notification(Document):
     recipient = StringField(required=True, max_length=150)  # a username, or "staff"
-    kind = StringField(required=True, choices=NotificationKind.CHOICES)
+    kind = StringField(required=True, choices=list(NotificationKind))
     title = StringField(required=True, max_length=200)
     message = StringField(required=True, max_length=2000)
     batch_id = ObjectIdField()

@@ -55,7 +55,7 @@ def failed_job(batch) -> IssuanceJob:
         raise PermanentIssuerError("Inji Certify refused the request (400 invalid_request)")
 
     run_due_jobs(refuse)
-    return IssuanceJob.objects.get()
+    return IssuanceJob.objects.get(batch_id=batch.pk)
 
 
 def stuck_job(batch, *, worker_alive: bool) -> IssuanceJob:
@@ -83,11 +83,11 @@ def action_url(action: str, target) -> str:
 @pytest.fixture
 def targets(batch):
     return {
+        "enqueue": failed_job(make_batch("E-1")),  # gave up: enqueueing re-queues it
         "retry": failed_job(batch),
         "cancel": IssuanceJob.objects(pk=queue.enqueue(make_inspection(make_batch("P-1")), trigger="api").job.pk).get(),
         "release": stuck_job(make_batch("S-1"), worker_alive=False),
         "revoke": issue_certificate(make_inspection(make_batch("C-1"))),
-        "enqueue": None,
     }
 
 
@@ -95,7 +95,7 @@ def targets(batch):
 @pytest.mark.parametrize("action", list(PERMISSIONS))
 def test_permission_matrix(action, targets, django_user_model):
     url = action_url(action, targets[action])
-    data = {"batch": "C-1"} if action == "enqueue" else {}
+    data = {"batch": "E-1"} if action == "enqueue" else {}
 
     anonymous = Client(enforce_csrf_checks=True)
     assert anonymous.post(url).status_code == 403  # no CSRF token
@@ -212,6 +212,19 @@ def test_enqueue_a_batch_from_the_admin(admin_client):
     assert job.trigger == "admin" and job.requested_by == "admin"
     messages = [m.message for m in admin_client.get(response["Location"]).context["messages"]]
     assert "No batch has the number or id 'NOPE'." in messages
+
+
+@pytest.mark.django_db
+def test_enqueueing_a_certified_batch_is_refused_before_asking_for_confirmation(admin_client):
+    issue_certificate(make_inspection(make_batch("DONE-1")))
+    jobs_before = IssuanceJob.objects.count()
+
+    response = admin_client.post(reverse("admin:issuance-enqueue"), {"batch": "DONE-1"})
+
+    assert response.status_code == 302  # straight back to the list, no "Yes, I'm sure" page
+    messages = [m.message for m in admin_client.get(response["Location"]).context["messages"]]
+    assert any(m.startswith("Batch DONE-1 already has certificate urn:uuid:") for m in messages)
+    assert IssuanceJob.objects.count() == jobs_before
 
 
 @pytest.mark.django_db

@@ -66,15 +66,20 @@ def test_the_quick_matcher_agrees_with_mongomock_on_random_filters():
     import random
     from datetime import datetime, timedelta
 
+    from enum import StrEnum
+
     from bson import ObjectId
     from mongomock.filtering import filter_applies
 
     from core.embedded import _passes, _simple_tests
 
+    class Status(StrEnum):
+        PENDING = "pending"
+
     rng = random.Random(7)
     start = datetime(2026, 1, 1)
     pools = {
-        "status": ["pending", "failed", "success", None, 1, ["pending", "x"]],
+        "status": ["pending", Status.PENDING, "failed", "success", None, 1, ["pending", "x"]],
         "n": [0, 1, 2.5, -3, "2", None],  # (mongomock, unlike MongoDB, finds True in [0, 1])
         "at": [start, start + timedelta(hours=1), None, "2026-01-01"],
         "ref": [ObjectId("6b0000000000000000000001"), ObjectId("6b0000000000000000000002"), None],

@@ -102,7 +102,7 @@ def test_an_existing_certificate_needs_reissue(batch):
     IssuanceJob.objects(pk=job.pk).update_one(set__status=JobStatus.SUCCESS, set__next_attempt_at=None)
     add_certificate(inspection)
 
-    with pytest.raises(CommandError, match="already has certificate .* use --reissue"):
+    with pytest.raises(CommandError, match="already has certificate .* Use --reissue"):
         enqueue(batch.batch_number)
 
     enqueue(batch.batch_number, "--reissue")

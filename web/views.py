@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from bson import ObjectId
-from bson.errors import InvalidId
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -16,6 +14,7 @@ from django.views.decorators.http import require_POST
 from mongoengine import NotUniqueError
 from mongoengine import ValidationError as DocumentValidationError
 
+from certificates.access import batch_for, certificate_for, owns
 from certificates.models import Batch, BatchStatus, Certificate, Inspection
 from certificates.qr import QRDecodeError, certificate_qr, decode_pixelpass
 from certificates.serializers import document_errors
@@ -90,20 +89,9 @@ def new_batch(request: HttpRequest) -> HttpResponse:
     return render(request, "web/batch_form.html", {"form": form})
 
 
-def _visible_batch(request: HttpRequest, batch_number: str) -> Batch:
-    batch = Batch.objects(batch_number=batch_number).first()
-    user = request.user
-    allowed = batch is not None and (
-        is_staff(user) or has_role(user, QA_AGENCY) or batch.exporter == user.get_username()
-    )
-    if not allowed:
-        raise Http404("No such batch")
-    return batch
-
-
 @login_required
 def batch_page(request: HttpRequest, batch_number: str) -> HttpResponse:
-    batch = _visible_batch(request, batch_number)
+    batch = batch_for(request.user, batch_number)
     return render(
         request,
         "web/batch.html",
@@ -121,7 +109,7 @@ def batch_page(request: HttpRequest, batch_number: str) -> HttpResponse:
 def inspect_batch(request: HttpRequest, batch_number: str) -> HttpResponse:
     if not (has_role(request.user, QA_AGENCY) or is_staff(request.user)):
         raise PermissionDenied("Only QA agencies record inspections.")
-    batch = _visible_batch(request, batch_number)
+    batch = batch_for(request.user, batch_number)
     form = InspectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if v is not None}
@@ -158,21 +146,9 @@ def _certificate_context(request: HttpRequest, certificate: Certificate) -> dict
 
 @login_required
 def certificate_page(request: HttpRequest, certificate_id: str) -> HttpResponse:
-    user = request.user
-    try:
-        certificate = Certificate.objects(pk=ObjectId(certificate_id)).first()
-    except (InvalidId, TypeError):
-        certificate = None
-    allowed = certificate is not None and (
-        is_staff(user)
-        or has_role(user, QA_AGENCY)
-        or certificate.exporter == user.get_username()
-        or user.get_username() in certificate.shared_with
-    )
-    if not allowed:
-        raise Http404("No such certificate")
+    certificate = certificate_for(request.user, certificate_id)
     context = _certificate_context(request, certificate)
-    context["can_share"] = certificate.exporter == user.get_username()
+    context["can_share"] = owns(request.user, certificate)
     return render(request, "web/certificate.html", context)
 
 

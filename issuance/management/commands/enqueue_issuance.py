@@ -1,15 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from certificates.lookup import find_batch, latest_passed_inspection
-from certificates.models import Certificate
-from issuance import queue
-from issuance.models import IssuanceJob, JobStatus, Trigger
-
-
-def describe(job: IssuanceJob) -> str:
-    if job.will_retry:
-        return f"job {job.pk} (failed, will retry at {job.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC)"
-    return f"job {job.pk} ({job.status})"
+from certificates.lookup import find_batch
+from issuance.models import Trigger
+from issuance.requests import Answer, request_issuance
 
 
 class Command(BaseCommand):
@@ -24,32 +17,9 @@ class Command(BaseCommand):
         found = find_batch(batch)
         if found is None:
             raise CommandError(f"No batch has the number or id {batch!r}.")
-        inspection = latest_passed_inspection(found)
-        if inspection is None:
-            raise CommandError(f"Batch {found.batch_number} has no passed inspection; record one first.")
-
-        live = IssuanceJob.objects(inspection_id=inspection.pk, **queue.live_filter()).first()
-        if live is not None:
-            raise CommandError(f"Batch {found.batch_number} already has {describe(live)}.")
-
-        certificates = Certificate.objects(inspection=inspection).order_by("-revision")
-        latest = certificates.first()
-        if latest is not None and not reissue:
-            raise CommandError(
-                f"Batch {found.batch_number} already has certificate {latest.credential_id} "
-                f"(issued {latest.issued_at:%Y-%m-%d}); use --reissue to issue a new one."
-            )
-        revision = latest.revision + 1 if latest is not None else 0
-
-        result = queue.enqueue(inspection, trigger=Trigger.COMMAND, requested_by=by, revision=revision)
-        job = result.job
-        if not result.created and job.status == JobStatus.FAILED:
-            # The earlier job gave up; asking again means trying again.
-            queue.retry(job, by=by or "enqueue_issuance")
-            job.reload()
-            self.stdout.write(f"Re-queued {describe(job)} for batch {found.batch_number}.")
-        elif not result.created:
-            raise CommandError(f"Batch {found.batch_number} already has {describe(job)}.")
-        else:
-            self.stdout.write(f"Enqueued {describe(job)} for batch {found.batch_number}.")
-        self.stdout.write(str(job.pk))
+        request = request_issuance(found, trigger=Trigger.COMMAND, by=by or "enqueue_issuance", reissue=reissue)
+        if request.refused:
+            hint = " Use --reissue to issue a new one." if request.answer == Answer.ALREADY_CERTIFIED else ""
+            raise CommandError(request.message + hint)
+        self.stdout.write(request.message)
+        self.stdout.write(str(request.job.pk))

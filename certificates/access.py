@@ -1,0 +1,50 @@
+"""Who may see which batch and certificate: every page, API view and command asks here.
+
+"Not yours" has one answer everywhere: the object does not exist for you (404), so nobody learns
+which batch numbers or certificates exist by asking for them. What a role may *do* (submit,
+inspect, share) is a separate question, answered with 403 by the callers.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from certificates.models import Batch, Certificate
+from core.documents import get_document_or_404
+from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff
+
+
+def visible_batches(user):
+    if is_staff(user) or has_role(user, QA_AGENCY):
+        return Batch.objects
+    if has_role(user, EXPORTER):
+        return Batch.objects(exporter=user.get_username())
+    return Batch.objects.none()
+
+
+def batch_for(user, batch_number: str) -> Batch:
+    batch = visible_batches(user).filter(batch_number=batch_number).first()
+    if batch is None:
+        raise Http404(f"No batch {batch_number!r} that you can see.")
+    return batch
+
+
+def visible_certificates(user):
+    if is_staff(user) or has_role(user, QA_AGENCY):
+        return Certificate.objects
+    if has_role(user, EXPORTER):
+        return Certificate.objects(exporter=user.get_username())
+    if has_role(user, IMPORTER):
+        return Certificate.objects(shared_with=user.get_username())
+    return Certificate.objects.none()
+
+
+def certificate_for(user, certificate_id: str) -> Certificate:
+    return get_document_or_404(
+        visible_certificates(user), f"No certificate {certificate_id!r} that you can see.", pk=certificate_id
+    )
+
+
+def owns(user, certificate: Certificate) -> bool:
+    """May `user` act as the certificate's owner (share it)?"""
+    return has_role(user, EXPORTER) and certificate.exporter == user.get_username()
