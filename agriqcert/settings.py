@@ -180,6 +180,11 @@ INJI_TOKEN_URL = env_url("INJI_TOKEN_URL")
 INJI_CLIENT_ID = env_str("INJI_CLIENT_ID")
 INJI_CLIENT_SECRET = env_str("INJI_CLIENT_SECRET")
 MOCK_ISSUER_KEY_FILE = BASE_DIR / env_str("MOCK_ISSUER_KEY_FILE", "var/mock-issuer-ed25519.key")
+# Issuers whose certificates this deployment calls valid, besides its own (mock issuer, INJI_ISSUER_DID).
+TRUSTED_ISSUERS = env_list("TRUSTED_ISSUERS", [])
+for _did in TRUSTED_ISSUERS:
+    if not _did.startswith("did:"):
+        raise ImproperlyConfigured(f"TRUSTED_ISSUERS must list DIDs such as did:web:certs.example.org (got {_did!r})")
 if INJI_ISSUER_DID and not INJI_ISSUER_DID.startswith("did:"):
     raise ImproperlyConfigured("INJI_ISSUER_DID must be a DID such as did:web:certify.example.org")
 if not INJI_MOCK_MODE:

@@ -23,7 +23,16 @@ from mongoengine import (
     ValidationError,
 )
 
-from certificates.countries import validate_country
+from certificates.validators import (
+    FOREIGN_MATTER_PERCENT,
+    MOISTURE_PERCENT,
+    PESTICIDE_RESIDUE_MG_PER_KG,
+    QUANTITY,
+    document_rule,
+    validate_batch_number,
+    validate_country,
+    validate_hs_code,
+)
 from core.clock import utcnow
 
 QUANTITY_UNITS = ("kg", "t", "lb", "bag", "carton")
@@ -38,19 +47,19 @@ class BatchStatus(StrEnum):
 
 
 class Batch(Document):
-    batch_number = StringField(required=True, unique=True, regex=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
+    batch_number = StringField(required=True, unique=True, validation=document_rule(validate_batch_number))
     exporter = StringField(required=True, max_length=150)  # the exporter's username
     exporter_name = StringField(required=True, max_length=200)  # organisation, as on the certificate
     product = StringField(required=True, max_length=100)
     variety = StringField(max_length=100)
-    hs_code = StringField(regex=r"^\d{4}(\.?\d{2}){0,2}$")
-    quantity = FloatField(required=True, min_value=0.001)
+    hs_code = StringField(validation=document_rule(validate_hs_code))
+    quantity = FloatField(required=True, validation=document_rule(QUANTITY))
     unit = StringField(required=True, choices=QUANTITY_UNITS)
-    origin_country = StringField(required=True, validation=validate_country)
+    origin_country = StringField(required=True, validation=document_rule(validate_country))
     origin_region = StringField(max_length=200)
     farm = StringField(max_length=200)
     harvest_date = DateField()
-    destination_country = StringField(validation=validate_country)
+    destination_country = StringField(validation=document_rule(validate_country))
     status = StringField(required=True, choices=list(BatchStatus), default=BatchStatus.SUBMITTED)
     created_at = DateTimeField(required=True, default=utcnow)
     updated_at = DateTimeField(required=True, default=utcnow)
@@ -84,9 +93,9 @@ class Inspection(Document):
     inspector = StringField(required=True, max_length=150)  # the inspector's username
     agency = StringField(required=True, max_length=200)  # the QA agency, as on the certificate
     inspected_at = DateTimeField(required=True, default=utcnow)
-    moisture_percent = FloatField(required=True, min_value=0, max_value=100)
-    pesticide_residue_mg_per_kg = FloatField(required=True, min_value=0)
-    foreign_matter_percent = FloatField(min_value=0, max_value=100)
+    moisture_percent = FloatField(required=True, validation=document_rule(MOISTURE_PERCENT))
+    pesticide_residue_mg_per_kg = FloatField(required=True, validation=document_rule(PESTICIDE_RESIDUE_MG_PER_KG))
+    foreign_matter_percent = FloatField(validation=document_rule(FOREIGN_MATTER_PERCENT))
     grade = StringField(max_length=40)
     organic = BooleanField(default=False)
     outcome = StringField(required=True, choices=list(InspectionOutcome))

@@ -6,8 +6,17 @@ from django.urls import reverse
 from mongoengine import ValidationError as DocumentValidationError
 from rest_framework import serializers
 
-from certificates.countries import country_name
 from certificates.models import QUANTITY_UNITS, Batch, Certificate, Inspection
+from certificates.validators import (
+    FOREIGN_MATTER_PERCENT,
+    MOISTURE_PERCENT,
+    PESTICIDE_RESIDUE_MG_PER_KG,
+    QUANTITY,
+    Bounds,
+    validate_batch_number,
+    validate_country,
+    validate_hs_code,
+)
 
 
 def document_errors(error: DocumentValidationError) -> dict | list:
@@ -24,33 +33,34 @@ def document_errors(error: DocumentValidationError) -> dict | list:
 
 class CountryField(serializers.CharField):
     def __init__(self, **kwargs):
-        super().__init__(min_length=2, max_length=2, **kwargs)
+        super().__init__(max_length=2, validators=[validate_country], **kwargs)
 
     def to_internal_value(self, data):
-        code = super().to_internal_value(data).upper()
-        if country_name(code) is None:
-            raise serializers.ValidationError(f"{data!r} is not an ISO 3166-1 alpha-2 country code such as IN or DE.")
-        return code
+        return super().to_internal_value(data).upper()
+
+
+class NumberField(serializers.FloatField):
+    """A finite number within `bounds` (also documented in the schema). JSON `true` is no number."""
+
+    def __init__(self, bounds: Bounds, **kwargs):
+        super().__init__(min_value=bounds.low, max_value=bounds.high, **kwargs)
+        self.validators = [bounds]
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class BatchSerializer(serializers.Serializer):
     id = serializers.CharField(read_only=True)
-    batch_number = serializers.RegexField(
-        r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$",
-        max_length=64,
-        error_messages={"invalid": "Use 2–64 letters, digits, '.', '_' or '-', starting with a letter or digit."},
-    )
+    batch_number = serializers.CharField(max_length=64, validators=[validate_batch_number])
     exporter = serializers.CharField(read_only=True)
     exporter_name = serializers.CharField(read_only=True)
     product = serializers.CharField(max_length=100)
     variety = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    hs_code = serializers.RegexField(
-        r"^\d{4}(\.?\d{2}){0,2}$",
-        required=False,
-        allow_blank=True,
-        error_messages={"invalid": "An HS code has 4, 6 or 8 digits, e.g. 1006.30."},
-    )
-    quantity = serializers.FloatField(min_value=0.001, max_value=1e9)
+    hs_code = serializers.CharField(max_length=10, required=False, allow_blank=True, validators=[validate_hs_code])
+    quantity = NumberField(QUANTITY)
     unit = serializers.ChoiceField(choices=QUANTITY_UNITS)
     origin_country = CountryField()
     origin_region = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -72,9 +82,9 @@ class InspectionSerializer(serializers.Serializer):
     inspector = serializers.CharField(read_only=True)
     agency = serializers.CharField(read_only=True)
     inspected_at = serializers.DateTimeField(required=False)
-    moisture_percent = serializers.FloatField(min_value=0, max_value=100)
-    pesticide_residue_mg_per_kg = serializers.FloatField(min_value=0, max_value=1e6)
-    foreign_matter_percent = serializers.FloatField(min_value=0, max_value=100, required=False, allow_null=True)
+    moisture_percent = NumberField(MOISTURE_PERCENT)
+    pesticide_residue_mg_per_kg = NumberField(PESTICIDE_RESIDUE_MG_PER_KG)
+    foreign_matter_percent = NumberField(FOREIGN_MATTER_PERCENT, required=False, allow_null=True)
     grade = serializers.CharField(max_length=40, required=False, allow_blank=True)
     organic = serializers.BooleanField(required=False, default=False)
     outcome = serializers.ChoiceField(choices=("passed", "failed"))
@@ -139,6 +149,7 @@ class VerificationResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     signature = CheckSerializer()
     issuer = CheckSerializer()
+    trust = CheckSerializer()
     validity = CheckSerializer()
     revocation = CheckSerializer()
     credential_id = serializers.CharField(allow_null=True)

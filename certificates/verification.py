@@ -1,7 +1,8 @@
-"""Verifying a credential: signature, issuer, validity period and revocation, each with a reason.
+"""Verifying a credential: signature, issuer, trust, validity period and revocation, each with a reason.
 
-Works offline for did:key issuers and this deployment's status lists; did:web keys and other
-deployments' status lists are fetched over HTTPS unless `offline` is set.
+Works offline for did:key issuers and this deployment's status lists; what else may be fetched
+(did:web documents, other deployments' status lists) and which issuers are trusted is the
+caller's VerificationPolicy (certificates/trust.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from certificates.jsonld import CanonicalisationError
 from certificates.keys import KeyFormatError, public_key_from_multibase
 from certificates.proofs import ProofError, single_proof, verify_proof
+from certificates.qr import QRDecodeError, decode_pixelpass
 from certificates.revocation import bit_is_set, parse_entry, status_list_credential
+from certificates.trust import VerificationPolicy, public_policy
 from core.clock import utcnow
 
 HTTP_TIMEOUT_SECONDS = 5
@@ -39,6 +42,7 @@ class Check:
 class VerificationResult:
     signature: Check
     issuer: Check
+    trust: Check
     validity: Check
     revocation: Check
     credential_id: str | None = None
@@ -54,6 +58,7 @@ class VerificationResult:
         return {
             "signature": self.signature,
             "issuer": self.issuer,
+            "trust": self.trust,
             "validity": self.validity,
             "revocation": self.revocation,
         }
@@ -72,24 +77,35 @@ def parse_credential(text: str | bytes) -> dict:
     return document
 
 
+def read_credential(text: str) -> dict:
+    """A credential as JSON, or the PixelPass text of its QR code."""
+    if text.lstrip().startswith("{"):
+        return parse_credential(text)
+    try:
+        return decode_pixelpass(text.strip())
+    except QRDecodeError as exc:
+        raise UnreadableCredential(f"neither JSON nor QR data ({exc})") from None
+
+
 def verify_credential(
     document: dict,
     *,
-    offline: bool = False,
+    policy: VerificationPolicy | None = None,
     known_keys: Mapping[str, Ed25519PublicKey] | None = None,
     now: datetime | None = None,
-    allow_did_web: str = "",
 ) -> VerificationResult:
     """Check everything a verifier must; never raises for a bad credential.
 
-    `known_keys` maps verification method ids to keys the caller already trusts (for issuers that
-    are neither did:key nor did:web). `allow_did_web` names one did:web that may be fetched even
-    when `offline` (this deployment's own issuer).
+    `policy` (default: the public one) says which issuers are trusted and what may be fetched.
+    `known_keys` maps verification method ids to keys the caller already holds (for issuers that
+    are neither did:key nor did:web).
     """
+    policy = policy or public_policy()
     issuer_id = _issuer_id(document)
     result = VerificationResult(
         signature=Check(False, "not checked"),
         issuer=Check(False, "not checked"),
+        trust=Check(None, "not checked: the signature is not valid"),
         validity=_check_validity(document, now or utcnow()),
         revocation=Check(None, "not checked"),
         credential_id=document.get("id") if isinstance(document.get("id"), str) else None,
@@ -98,7 +114,7 @@ def verify_credential(
     try:
         proof = single_proof(document)
         method = proof["verificationMethod"]
-        fetch = not offline or (bool(allow_did_web) and method.split("#", 1)[0] == allow_did_web)
+        fetch = policy.may_fetch_did(method.split("#", 1)[0])
         key = resolve_key(method, offline=not fetch, known_keys=known_keys or {})
         verify_proof(document, key)
     except (ProofError, KeyResolutionError, CanonicalisationError) as exc:
@@ -113,7 +129,11 @@ def verify_credential(
         result.issuer = Check(False, f"signed by {controller}, which is not the issuer {issuer_id}")
     else:
         result.issuer = Check(True, f"the issuer {issuer_id} signed it")
-    result.revocation = check_revocation(document, offline=offline)
+    if policy.trusts(issuer_id):
+        result.trust = Check(True, f"{issuer_id} is an issuer this service trusts")
+    else:
+        result.trust = Check(False, f"signed, but by an issuer this service does not know ({issuer_id})")
+    result.revocation = check_revocation(document, policy=policy)
     return result
 
 
@@ -204,7 +224,7 @@ def _resolve_did_web(method: str) -> Ed25519PublicKey:
     raise KeyResolutionError(f"the DID document of {did} has no key {method}")
 
 
-def check_revocation(document: dict, *, offline: bool) -> Check:
+def check_revocation(document: dict, *, policy: VerificationPolicy) -> Check:
     entries = document.get("credentialStatus")
     if entries is None:
         return Check(True, "the credential has no revocation status entry")
@@ -216,10 +236,10 @@ def check_revocation(document: dict, *, offline: bool) -> Check:
             continue
         try:
             index = int(entry["statusListIndex"])
-            status_list = _fetch_status_list(entry, offline=offline)
+            status_list = _fetch_status_list(entry, fetch=policy.fetch_anything)
             if status_list is None:
-                return Check(None, f"the status list {entry.get('statusListCredential')} could not be fetched offline")
-            problem = _status_list_problem(json.dumps(status_list, sort_keys=True), offline)
+                return Check(None, f"the status list {entry.get('statusListCredential')} was not fetched")
+            problem = _status_list_problem(json.dumps(status_list, sort_keys=True), _issuer_id(document), policy)
             if problem:
                 return Check(False, f"the status list is not trustworthy: {problem}")
             revoked = bit_is_set(status_list["credentialSubject"]["encodedList"], index)
@@ -233,24 +253,28 @@ def check_revocation(document: dict, *, offline: bool) -> Check:
 
 
 @lru_cache(maxsize=64)
-def _status_list_problem(status_list_json: str, offline: bool) -> str | None:
-    """Why a status list credential cannot be trusted, or None; cached since lists change rarely."""
-    listed = verify_credential(json.loads(status_list_json), offline=offline)
+def _status_list_problem(status_list_json: str, issuer_id: str | None, policy: VerificationPolicy) -> str | None:
+    """Why a status list credential cannot be trusted, or None; cached since lists change rarely.
+
+    Only the credential's own issuer may say whether it is revoked."""
+    listed = verify_credential(json.loads(status_list_json), policy=policy)
     if listed.signature.ok is not True:
         return listed.signature.reason
+    if listed.issuer_id != issuer_id:
+        return f"it was issued by {listed.issuer_id}, not by the credential's issuer"
     if listed.validity.ok is False:
         return listed.validity.reason
     return None
 
 
-def _fetch_status_list(entry: dict, *, offline: bool) -> dict | None:
+def _fetch_status_list(entry: dict, *, fetch: bool) -> dict | None:
     local = parse_entry(entry)
     if local is not None:
         document = status_list_credential(local[0])
         if document is None:
             raise ValueError(f"no status list {local[0]} exists here")
         return document
-    if offline:
+    if not fetch:
         return None
     response = requests.get(entry["statusListCredential"], timeout=HTTP_TIMEOUT_SECONDS)
     response.raise_for_status()

@@ -7,14 +7,13 @@ same suite against a real server (each test then starts from empty collections).
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
 
 import mongoengine
 import pytest
 
-from certificates.models import Batch, Inspection
+from certificates.models import Batch
 from core import mongo
-from core.clock import utcnow
+from tests.factories import make_batch
 
 MONGODB_TEST_URI = os.environ.get("MONGODB_TEST_URI", "")
 
@@ -31,43 +30,6 @@ def mongodb():
     mongoengine.disconnect()
 
 
-def make_batch(number: str = "RICE-2026-001", **fields) -> Batch:
-    values = {
-        "batch_number": number,
-        "exporter": "exporter",
-        "exporter_name": "Green Valley Exports Pvt Ltd",
-        "product": "Rice",
-        "variety": "Basmati 1121",
-        "hs_code": "1006.30",
-        "quantity": 12500,
-        "unit": "kg",
-        "origin_country": "IN",
-        "origin_region": "Punjab",
-        "farm": "Green Valley Farm",
-        "harvest_date": date.today() - timedelta(days=30),
-        "destination_country": "DE",
-    }
-    values.update(fields)
-    return Batch(**values).save()
-
-
-def make_inspection(batch: Batch, outcome: str = "passed", **fields) -> Inspection:
-    values = {
-        "batch": batch,
-        "inspector": "inspector",
-        "agency": "National QA Agency",
-        "inspected_at": utcnow() - timedelta(hours=1),
-        "moisture_percent": 12.5,
-        "pesticide_residue_mg_per_kg": 0.01,
-        "foreign_matter_percent": 0.2,
-        "grade": "A",
-        "organic": False,
-        "outcome": outcome,
-    }
-    values.update(fields)
-    return Inspection(**values).save()
-
-
 @pytest.fixture
 def batch() -> Batch:
     return make_batch()
@@ -78,32 +40,6 @@ def issuer_key_file(settings, tmp_path_factory):
     """Every test signs with one throwaway mock-issuer key, never the developer's."""
     settings.MOCK_ISSUER_KEY_FILE = tmp_path_factory.getbasetemp() / "mock-issuer-ed25519.key"
     return settings.MOCK_ISSUER_KEY_FILE
-
-
-def issue_certificate(inspection: Inspection, revision: int = 0):
-    """Issue and store a certificate the way the worker does, with the mock issuer."""
-    from certificates.models import certificate_key
-    from issuance.inji.mock import issue
-    from issuance.processing import store_certificate
-
-    key = certificate_key(inspection.pk, revision)
-    issued = issue(inspection.batch, inspection, certificate_key=key)
-    return store_certificate(inspection.batch, inspection, issued, certificate_key=key, revision=revision)
-
-
-def run_due_jobs(issue=None) -> int:
-    """Process every due job in this thread, as one worker would (no threads: SQLite-safe)."""
-    from issuance import queue
-    from issuance.processing import process
-
-    done = 0
-    while (job := queue.claim("test-worker", 60)) is not None:
-        if issue is None:
-            process(job, "test-worker")
-        else:
-            process(job, "test-worker", issue)
-        done += 1
-    return done
 
 
 @pytest.fixture

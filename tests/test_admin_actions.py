@@ -17,7 +17,7 @@ from issuance.inji import PermanentIssuerError
 from issuance.inji.mock import issue as mock_issue
 from issuance.models import ErrorKind, IssuanceJob, JobStatus, WorkerHeartbeat
 from issuance.worker import Worker
-from tests.conftest import issue_certificate, make_batch, make_inspection, run_due_jobs
+from tests.factories import issue_certificate, make_batch, make_inspection, run_due_jobs
 
 PERMISSIONS = {
     "retry": "issuance.retry_job",

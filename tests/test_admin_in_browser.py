@@ -7,7 +7,7 @@ from selenium.webdriver.common.by import By
 
 from issuance.models import IssuanceJob
 from tests.browser import screenshot, start_browser, wait_for
-from tests.conftest import make_batch, make_inspection, run_due_jobs
+from tests.factories import make_batch, make_inspection, run_due_jobs
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from certificates.models import Batch
 from issuance.models import IssuanceJob, JobStatus
 from issuance.worker import Worker
 from notifications.models import Notification
-from tests.conftest import issue_certificate, make_batch, make_inspection, run_due_jobs
+from tests.factories import issue_certificate, make_batch, make_inspection, run_due_jobs
 
 pytestmark = pytest.mark.django_db
 

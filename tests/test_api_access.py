@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 from certificates.models import Certificate
 from issuance.models import IssuanceJob
 from notifications.models import Notification
-from tests.conftest import make_batch, make_inspection, run_due_jobs
+from tests.factories import make_batch, make_inspection, run_due_jobs
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 from certificates.models import Batch, Certificate, Inspection
 from issuance.models import IssuanceJob
 from notifications.models import Notification
-from tests.conftest import issue_certificate, make_batch, make_inspection, run_due_jobs
+from tests.factories import issue_certificate, make_batch, make_inspection, run_due_jobs
 
 pytestmark = pytest.mark.django_db
 

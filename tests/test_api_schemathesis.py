@@ -9,7 +9,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from agriqcert.wsgi import application
-from tests.conftest import issue_certificate, make_batch, make_inspection
+from tests.factories import issue_certificate, make_batch, make_inspection
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from certificates.qr import encode_pixelpass
-from tests.conftest import issue_certificate, make_inspection
+from tests.factories import forge, issue_certificate, make_inspection
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +60,29 @@ def test_a_did_web_issuer_is_not_fetched_for_strangers(api, credential):
     body = api["anonymous"].post("/api/v1/verify/", {"credential": credential}, format="json").json()
 
     assert body["valid"] is False and "offline" in body["signature"]["reason"]
+
+
+def test_a_correctly_signed_credential_from_a_stranger_is_not_valid(api, credential):
+    forged = forge(credential, product="FORGED")
+
+    body = api["anonymous"].post("/api/v1/verify/", {"credential": forged}, format="json").json()
+
+    assert body["signature"]["ok"] is True  # the stranger's signature is genuine…
+    assert body["trust"]["ok"] is False  # …but the stranger is nobody this service vouches for
+    assert "does not know" in body["trust"]["reason"]
+    assert body["valid"] is False
+
+
+def test_our_own_certificates_are_from_a_trusted_issuer(api, credential):
+    body = api["anonymous"].post("/api/v1/verify/", {"credential": credential}, format="json").json()
+
+    assert body["trust"]["ok"] is True and body["valid"] is True
+
+
+def test_issuers_listed_in_trusted_issuers_are_trusted(api, credential, settings):
+    forged = forge(credential)
+    settings.TRUSTED_ISSUERS = [forged["issuer"]]
+
+    body = api["anonymous"].post("/api/v1/verify/", {"credential": forged}, format="json").json()
+
+    assert body["valid"] is True

@@ -6,7 +6,7 @@ import threading
 
 from certificates.verification import verify_credential
 from issuance.inji.mock import issue
-from tests.conftest import make_batch, make_inspection
+from tests.factories import make_batch, make_inspection
 
 
 def test_credentials_signed_and_verified_from_many_threads_all_verify():

@@ -10,7 +10,7 @@ from pyld import jsonld
 from certificates.credentials import build_credential, credential_id
 from certificates.jsonld import canonicalise, document_loader, own_context
 from core.clock import utcnow
-from tests.conftest import make_inspection
+from tests.factories import make_inspection
 
 
 def build(inspection, key="k:0", **kwargs):

@@ -11,14 +11,14 @@ from mongoengine import NotUniqueError, ValidationError
 
 from certificates.models import Batch
 from issuance.models import IssuanceJob
-from tests.conftest import make_batch, make_inspection
+from tests.factories import make_batch, make_inspection
 
 
 @pytest.mark.parametrize(
     "field, value, message",
     [
-        ("origin_country", "India", "ISO 3166-1 alpha-2"),
-        ("destination_country", "XX", "ISO 3166-1 alpha-2"),
+        ("origin_country", "India", "is not a country code"),
+        ("destination_country", "XX", "is not a country code"),
         ("quantity", -5, "quantity"),
         ("unit", "barrels", "unit"),
         ("hs_code", "rice", "hs_code"),

@@ -65,7 +65,6 @@ def test_sorted_claims_and_pages_match_a_full_scan(things):
 def test_the_quick_matcher_agrees_with_mongomock_on_random_filters():
     import random
     from datetime import datetime, timedelta
-
     from enum import StrEnum
 
     from bson import ObjectId

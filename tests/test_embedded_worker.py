@@ -16,7 +16,7 @@ import pytest
 from issuance.inji.mock import issue as mock_issue
 from issuance.models import IssuanceJob, JobStatus
 from issuance.worker import Worker
-from tests.conftest import make_inspection
+from tests.factories import make_inspection
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ import threading
 
 from certificates.models import Batch, BatchStatus, Certificate, certificate_key
 from issuance.models import IssuanceJob, JobStatus, Trigger
-from tests.conftest import make_inspection
+from tests.factories import make_inspection
 
 
 def test_a_passed_inspection_enqueues_one_pending_job(batch):

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from certificates.models import Certificate, certificate_key
 from issuance.models import IssuanceJob, JobStatus, Trigger
-from tests.conftest import make_batch, make_inspection
+from tests.factories import make_batch, make_inspection
 
 ROOT = Path(__file__).resolve().parent.parent
 

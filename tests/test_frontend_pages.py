@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
 from certificates.models import Batch, Inspection
 from certificates.qr import encode_pixelpass
 from issuance.models import IssuanceJob
-from tests.conftest import issue_certificate, make_batch, make_inspection
+from tests.factories import forge, issue_certificate, make_batch, make_inspection
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +54,7 @@ def test_form_errors_are_shown_next_to_their_fields(browsers):
     assert response.status_code == 200
     for field in ("batch_number", "product", "quantity", "origin_country"):
         assert f'id="id_{field}_error"' in html, field
-    assert "is not an ISO country code" in html
+    assert "is not a country code" in html
     assert Batch.objects.count() == 0
 
 
@@ -127,3 +129,14 @@ def test_the_verify_page_explains_bad_input(browsers):
     assert "Paste a credential" in empty
     assert "This is not a credential we can read" in garbage
     assert "This certificate is NOT valid." in tampered.content.decode()
+
+
+def test_the_verify_page_does_not_call_a_strangers_certificate_valid(browsers):
+    certificate = issue_certificate(make_inspection(make_batch("RICE-1")))
+    forged = forge(certificate.credential, product="FORGED")
+
+    html = browsers["anonymous"].post("/verify/", {"text": json.dumps(forged)}).content.decode()
+
+    assert "This certificate is NOT valid." in html
+    assert "This certificate is valid." not in html
+    assert "signed, but by an issuer this service does not know" in html

@@ -12,7 +12,7 @@ import pytest
 
 from certificates.jsonld import document_loader
 from certificates.revocation import status_list_credential
-from tests.conftest import issue_certificate, make_inspection
+from tests.factories import issue_certificate, make_inspection
 
 VERIFIER = Path(__file__).parent / "independent"
 

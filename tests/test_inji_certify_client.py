@@ -9,7 +9,7 @@ import pytest
 from certificates.verification import verify_credential
 from issuance.inji import PermanentIssuerError, TransientIssuerError, issue_credential
 from issuance.inji.certify import InjiCertifyClient
-from tests.conftest import make_inspection
+from tests.factories import make_inspection
 from tests.fake_inji import FakeInjiCertify
 
 
@@ -187,7 +187,7 @@ def test_an_expired_c_nonce_is_replaced_by_re_signing_once(client, inji, inspect
 def test_concurrent_jobs_share_the_client_without_nonce_failures(client, inji, batch):
     from concurrent.futures import ThreadPoolExecutor
 
-    from tests.conftest import make_batch
+    from tests.factories import make_batch
 
     inspections = [make_inspection(make_batch(f"CONC-{n}")) for n in range(8)]
     inji.latency = 0.05

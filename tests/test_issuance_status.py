@@ -17,7 +17,7 @@ from issuance.inji import TransientIssuerError
 from issuance.inji.mock import issue as mock_issue
 from issuance.models import IssuanceJob, JobStatus, WorkerHeartbeat
 from issuance.worker import Worker, get_status
-from tests.conftest import make_batch, make_inspection
+from tests.factories import make_batch, make_inspection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from certificates import signing
 from certificates.keys import load_or_create_key_file
 from certificates.verification import verify_credential
 from issuance.inji import issue_credential
-from tests.conftest import make_inspection
+from tests.factories import make_inspection
 
 ROOT = Path(__file__).resolve().parent.parent
 

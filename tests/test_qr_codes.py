@@ -10,7 +10,7 @@ import cbor2
 import pytest
 
 from certificates.qr import QRDecodeError, certificate_qr, decode_pixelpass, encode_pixelpass
-from tests.conftest import issue_certificate, make_inspection
+from tests.factories import issue_certificate, make_inspection
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import timedelta
 from core.clock import utcnow
 from issuance import queue
 from issuance.models import IssuanceJob, JobStatus
-from tests.conftest import make_batch, make_inspection
+from tests.factories import make_batch, make_inspection
 
 
 def test_claims_take_the_job_due_longest_and_skip_those_not_yet_due():

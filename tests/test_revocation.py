@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from certificates.models import Batch, BatchStatus, CertificateStatus
 from certificates.revocation import LIST_SIZE, allocate_entry, bit_is_set, encode_bitstring, revoke
 from certificates.verification import verify_credential
-from tests.conftest import issue_certificate, make_batch, make_inspection
+from tests.factories import issue_certificate, make_batch, make_inspection
 
 
 @pytest.fixture

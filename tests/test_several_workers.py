@@ -11,7 +11,7 @@ from certificates.models import Certificate
 from issuance.inji.mock import issue as mock_issue
 from issuance.models import IssuanceJob, JobStatus
 from issuance.worker import Worker
-from tests.conftest import make_batch, make_inspection
+from tests.factories import make_batch, make_inspection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

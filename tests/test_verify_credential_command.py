@@ -61,17 +61,29 @@ print(json.dumps(sign_ed25519_2020(doc, key, "2024-01-01T00:00:00Z")))
     return path
 
 
-def test_a_valid_credential_exits_0_and_lists_each_check(signed_file):
-    result = verify(str(signed_file))
+def issuer_of(path: Path) -> str:
+    return json.loads(path.read_text())["issuer"]
+
+
+def test_a_credential_from_an_issuer_it_was_told_to_trust_exits_0_and_lists_each_check(signed_file):
+    result = verify(str(signed_file), "--trust", issuer_of(signed_file))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("VALID")
-    for check in ("signature", "issuer", "validity", "revocation"):
+    for check in ("signature", "issuer", "trust", "validity", "revocation"):
         assert check in result.stdout
 
 
+def test_a_correctly_signed_credential_from_an_unknown_issuer_is_not_valid(signed_file):
+    result = verify(str(signed_file))
+
+    assert result.returncode == 1
+    assert result.stdout.startswith("INVALID")
+    assert "signed, but by an issuer this service does not know" in result.stdout
+
+
 def test_reads_standard_input_and_prints_json(signed_file):
-    result = verify("-", "--json", stdin=signed_file.read_text())
+    result = verify("-", "--json", "--trust", issuer_of(signed_file), stdin=signed_file.read_text())
 
     assert result.returncode == 0
     assert json.loads(result.stdout)["valid"] is True
@@ -80,7 +92,7 @@ def test_reads_standard_input_and_prints_json(signed_file):
 def test_reads_qr_text(signed_file):
     qr_text = encode_pixelpass(json.loads(signed_file.read_text()))
 
-    assert verify("-", stdin=qr_text).returncode == 0
+    assert verify("-", "--trust", issuer_of(signed_file), stdin=qr_text).returncode == 0
 
 
 def test_a_tampered_credential_exits_1_with_the_reason(signed_file, tmp_path):
@@ -89,7 +101,7 @@ def test_a_tampered_credential_exits_1_with_the_reason(signed_file, tmp_path):
     path = tmp_path / "tampered.json"
     path.write_text(json.dumps(document))
 
-    result = verify(str(path))
+    result = verify(str(path), "--trust", issuer_of(signed_file))
 
     assert result.returncode == 1
     assert "INVALID" in result.stdout and "altered" in result.stdout

@@ -21,7 +21,7 @@ from issuance import queue
 from issuance.inji.mock import issue as mock_issue
 from issuance.models import ErrorKind, IssuanceJob, JobStatus
 from issuance.worker import Worker
-from tests.conftest import make_inspection
+from tests.factories import make_inspection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

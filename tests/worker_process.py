@@ -25,7 +25,7 @@ from django.core.management import call_command  # noqa: E402
 
 from certificates.models import Certificate  # noqa: E402
 from issuance.models import IssuanceJob  # noqa: E402
-from tests.conftest import make_batch, make_inspection  # noqa: E402
+from tests.factories import make_batch, make_inspection  # noqa: E402
 
 
 def main() -> None:

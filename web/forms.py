@@ -3,49 +3,54 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.validators import RegexValidator
 
-from certificates.countries import country_name
 from certificates.models import QUANTITY_UNITS
+from certificates.validators import (
+    FOREIGN_MATTER_PERCENT,
+    MOISTURE_PERCENT,
+    PESTICIDE_RESIDUE_MG_PER_KG,
+    QUANTITY,
+    Bounds,
+    validate_batch_number,
+    validate_country,
+    validate_hs_code,
+)
 
 
-def validate_country(value: str) -> None:
-    if value and country_name(value.upper()) is None:
-        raise forms.ValidationError(f"“{value}” is not an ISO country code such as IN, DE or US.")
+class CountryField(forms.CharField):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_length=2, validators=[validate_country], **kwargs)
+
+    def to_python(self, value: object) -> str:
+        return super().to_python(value).upper()
+
+
+def number_field(bounds: Bounds, **kwargs) -> forms.FloatField:
+    """Django's FloatField already refuses NaN and infinities; the bounds are the shared ones."""
+    widget = forms.NumberInput(attrs={"min": f"{bounds.low:g}", "max": f"{bounds.high:g}", "step": "any"})
+    return forms.FloatField(validators=[bounds], widget=widget, **kwargs)
 
 
 class BatchForm(forms.Form):
     batch_number = forms.CharField(
-        max_length=64,
-        validators=[RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$", "Use letters, digits, '.', '_' or '-'.")],
-        help_text="Your own lot number, e.g. RICE-2026-014.",
+        max_length=64, validators=[validate_batch_number], help_text="Your own lot number, e.g. RICE-2026-014."
     )
     product = forms.CharField(max_length=100, help_text="e.g. Rice, Coffee, Black pepper")
     variety = forms.CharField(max_length=100, required=False)
-    hs_code = forms.CharField(
-        label="HS code",
-        required=False,
-        validators=[RegexValidator(r"^\d{4}(\.?\d{2}){0,2}$", "An HS code has 4, 6 or 8 digits, e.g. 1006.30.")],
-    )
-    quantity = forms.FloatField(min_value=0.001)
+    hs_code = forms.CharField(label="HS code", max_length=10, required=False, validators=[validate_hs_code])
+    quantity = number_field(QUANTITY)
     unit = forms.ChoiceField(choices=[(u, u) for u in QUANTITY_UNITS])
-    origin_country = forms.CharField(max_length=2, validators=[validate_country], help_text="ISO code, e.g. IN")
+    origin_country = CountryField(help_text="ISO code, e.g. IN")
     origin_region = forms.CharField(max_length=200, required=False)
     farm = forms.CharField(max_length=200, required=False)
     harvest_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    destination_country = forms.CharField(max_length=2, required=False, validators=[validate_country])
-
-    def clean_origin_country(self) -> str:
-        return self.cleaned_data["origin_country"].upper()
-
-    def clean_destination_country(self) -> str:
-        return self.cleaned_data["destination_country"].upper()
+    destination_country = CountryField(required=False)
 
 
 class InspectionForm(forms.Form):
-    moisture_percent = forms.FloatField(label="Moisture (%)", min_value=0, max_value=100)
-    pesticide_residue_mg_per_kg = forms.FloatField(label="Pesticide residue (mg/kg)", min_value=0)
-    foreign_matter_percent = forms.FloatField(label="Foreign matter (%)", min_value=0, max_value=100, required=False)
+    moisture_percent = number_field(MOISTURE_PERCENT, label="Moisture (%)")
+    pesticide_residue_mg_per_kg = number_field(PESTICIDE_RESIDUE_MG_PER_KG, label="Pesticide residue (mg/kg)")
+    foreign_matter_percent = number_field(FOREIGN_MATTER_PERCENT, label="Foreign matter (%)", required=False)
     grade = forms.CharField(max_length=40, required=False)
     organic = forms.BooleanField(required=False)
     outcome = forms.ChoiceField(choices=[("passed", "Passed"), ("failed", "Failed")], widget=forms.RadioSelect)

@@ -3,21 +3,11 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from certificates.qr import QRDecodeError, decode_pixelpass
-from certificates.verification import UnreadableCredential, parse_credential, verify_credential
+from certificates.trust import operator_policy
+from certificates.verification import UnreadableCredential, read_credential, verify_credential
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 MARKS = {True: "ok", False: "FAIL", None: "unknown"}
-
-
-def read_credential(text: str) -> dict:
-    """A credential as JSON, or the PixelPass text of its QR code."""
-    if text.lstrip().startswith("{"):
-        return parse_credential(text)
-    try:
-        return decode_pixelpass(text)
-    except QRDecodeError as exc:
-        raise UnreadableCredential(f"neither JSON nor QR data ({exc})") from None
 
 
 class Command(BaseCommand):
@@ -27,8 +17,15 @@ class Command(BaseCommand):
         parser.add_argument("file", help="path to the credential, or - for standard input")
         parser.add_argument("--offline", action="store_true", help="do not fetch did:web documents or status lists")
         parser.add_argument("--json", action="store_true", dest="as_json", help="print the result as JSON")
+        parser.add_argument(
+            "--trust",
+            action="append",
+            default=[],
+            metavar="DID",
+            help="also trust this issuer (repeatable); this deployment's own issuers are always trusted",
+        )
 
-    def handle(self, *args, file: str, offline: bool, as_json: bool, **options) -> None:
+    def handle(self, *args, file: str, offline: bool, as_json: bool, trust: list[str], **options) -> None:
         try:
             if file == "-":
                 text = sys.stdin.read()
@@ -40,7 +37,7 @@ class Command(BaseCommand):
             self.stderr.write(f"Cannot read a credential from {file}: {exc}")
             sys.exit(EXIT_UNREADABLE)
 
-        result = verify_credential(document, offline=offline)
+        result = verify_credential(document, policy=operator_policy(offline=offline, also_trust=trust))
         if as_json:
             self.stdout.write(json.dumps(result.as_dict(), indent=2))
         else:

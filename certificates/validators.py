@@ -1,0 +1,67 @@
+"""The rules a batch and an inspection must meet: one definition for the documents, the API and the forms.
+
+Each validator raises Django's ValidationError with a message for the person who typed the value;
+forms and DRF serializers take them as they are, documents through `document_rule`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import mongoengine
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+
+from certificates.countries import country_name
+
+BATCH_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$"
+HS_CODE_PATTERN = r"^\d{4}(\.?\d{2}){0,2}$"
+
+validate_batch_number = RegexValidator(
+    BATCH_NUMBER_PATTERN, "Use 2–64 letters, digits, '.', '_' or '-', starting with a letter or digit."
+)
+validate_hs_code = RegexValidator(HS_CODE_PATTERN, "An HS code has 4, 6 or 8 digits, e.g. 1006.30.")
+
+
+def validate_country(code: object) -> None:
+    """An ISO 3166-1 alpha-2 code as stored: upper case, e.g. IN or DE."""
+    if not isinstance(code, str) or code != code.upper() or country_name(code) is None:
+        raise ValidationError(f"“{code}” is not a country code: use the two-letter ISO code, e.g. IN for India.")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """A finite number within [low, high]. NaN passes every comparison, so finiteness is checked
+    first; a boolean is not a number here (JSON `true` must not become 1.0)."""
+
+    low: float
+    high: float
+    what: str
+
+    def __call__(self, value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError(f"{self.what} must be a number.")
+        if not math.isfinite(value):
+            raise ValidationError(f"{self.what} must be a finite number, not {value}.")
+        if not self.low <= value <= self.high:
+            raise ValidationError(f"{self.what} must be between {self.low:g} and {self.high:g} (got {value:g}).")
+
+
+QUANTITY = Bounds(0.001, 1e9, "Quantity")
+MOISTURE_PERCENT = Bounds(0, 100, "Moisture")
+PESTICIDE_RESIDUE_MG_PER_KG = Bounds(0, 1e6, "Pesticide residue")
+FOREIGN_MATTER_PERCENT = Bounds(0, 100, "Foreign matter")
+
+
+def document_rule(validator: Callable[[object], None]) -> Callable[[object], None]:
+    """`validator` as a MongoEngine field's `validation`, which must raise MongoEngine's error."""
+
+    def validate(value: object) -> None:
+        try:
+            validator(value)
+        except ValidationError as exc:
+            raise mongoengine.ValidationError(exc.messages[0]) from None
+
+    return validate
