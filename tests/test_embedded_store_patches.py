@@ -1,0 +1,142 @@
+"""Why each patch in core/embedded.py exists, measured: documents visited or copied per call.
+
+Each test runs the same operation on the patched embedded client and on a bare mongomock client
+over 1,000 documents. The bare figure shows what the patch removes (the test fails without it);
+the patched figure must stay flat, whatever the collection's size.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import mongomock
+import mongomock.collection
+import mongomock.helpers
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from mongomock.store import CollectionStore
+
+from core import embedded
+from tests.conftest import MONGODB_TEST_URI
+
+pytestmark = pytest.mark.skipif(bool(MONGODB_TEST_URI), reason="about the embedded client only")
+
+SIZE = 1_000
+
+
+class Counter:
+    def __init__(self, monkeypatch, *places: tuple[object, str], only=lambda *args: True) -> None:
+        self.calls = 0
+        for owner, name in places:
+            original = getattr(owner, name)
+
+            def counted(*args, _original=original, **kwargs):
+                self.calls += bool(only(*args))
+                return _original(*args, **kwargs)
+
+            monkeypatch.setattr(owner, name, counted)
+
+
+def collection(kind: str):
+    client = embedded.LockedMongoClient(tz_aware=True) if kind == "patched" else mongomock.MongoClient(tz_aware=True)
+    things = client["db"]["things"]
+    things.insert_many([{"_id": n, "code": f"C{n}", "group": n % 4, "due": n} for n in range(SIZE)])
+    things.create_index("code", unique=True)
+    return things
+
+
+def matched(monkeypatch) -> Counter:
+    """Counts documents run through mongomock's filter matcher (one call per document scanned)."""
+    return Counter(monkeypatch, (mongomock.collection, "filter_applies"), (embedded, "filter_applies"))
+
+
+def copied(monkeypatch) -> Counter:
+    """Counts documents copied out of the store into results."""
+    name = "make_datetime_timezone_aware_in_document"
+    # It recurses into each value; only the call for a whole document counts.
+    return Counter(
+        monkeypatch,
+        (mongomock.helpers, name),
+        (embedded, name),
+        only=lambda value: isinstance(value, dict) and "_id" in value,
+    )
+
+
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 1), ("bare", None)])
+def test_a_lookup_by_id_reads_one_document(monkeypatch, kind, at_most):
+    things = collection(kind)
+    count = matched(monkeypatch)
+
+    assert things.find_one({"_id": 750})["code"] == "C750"
+
+    assert count.calls <= at_most if at_most is not None else count.calls >= SIZE
+
+
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 1), ("bare", None)])
+def test_a_lookup_by_unique_key_reads_one_document(monkeypatch, kind, at_most):
+    things = collection(kind)
+    count = matched(monkeypatch)
+
+    assert things.find_one({"code": "C750"})["_id"] == 750
+
+    assert count.calls <= at_most if at_most is not None else count.calls >= SIZE
+
+
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 1), ("bare", None)])
+def test_an_insert_checks_unique_keys_without_scanning(monkeypatch, kind, at_most):
+    things = collection(kind)
+    count = matched(monkeypatch)
+
+    things.insert_one({"code": "NEW"})
+
+    assert count.calls <= at_most if at_most is not None else count.calls >= SIZE
+
+
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 10), ("bare", None)])
+def test_a_page_copies_only_its_own_documents(monkeypatch, kind, at_most):
+    things = collection(kind)
+    count = copied(monkeypatch)
+
+    page = list(things.find({"group": 1}).skip(100).limit(10))
+
+    assert [d["_id"] for d in page] == [n for n in range(SIZE) if n % 4 == 1][100:110]
+    assert count.calls <= at_most if at_most is not None else count.calls >= SIZE // 4
+
+
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 1), ("bare", None)])
+def test_a_sorted_claim_copies_only_the_claimed_document(monkeypatch, kind, at_most):
+    things = collection(kind)
+    count = copied(monkeypatch)
+
+    claimed = things.find_one_and_update({"group": 2}, {"$set": {"claimed": True}}, sort=[("due", 1)])
+
+    assert claimed["_id"] == 2
+    assert count.calls <= at_most if at_most is not None else count.calls >= SIZE // 4
+
+
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 0), ("bare", None)])
+def test_reads_do_not_sweep_ttl_indexes(monkeypatch, kind, at_most):
+    """mongomock expires TTL documents by checking every document on every read; the worker's
+    retention sweep (issuance.queue.purge_expired) does that job every ten minutes instead."""
+    things = collection(kind)
+    things.update_many({}, {"$set": {"expires_at": datetime(2099, 1, 1) - timedelta(days=1)}})
+    things.create_index("expires_at", expireAfterSeconds=0)
+    count = Counter(monkeypatch, (CollectionStore, "_value_meets_expiry"))
+
+    things.find_one({"_id": 7})
+
+    assert count.calls <= at_most if at_most is not None else count.calls >= SIZE
+
+
+def test_another_mongomock_version_is_refused_at_start(monkeypatch):
+    monkeypatch.setattr(mongomock, "__version__", "4.4.0")
+
+    with pytest.raises(ImproperlyConfigured, match=r"patches mongomock 4\.3\.0's internals, but mongomock 4\.4\.0"):
+        embedded.check_mongomock()
+
+
+def test_a_missing_internal_is_named_at_start(monkeypatch):
+    monkeypatch.delattr(mongomock.collection.Cursor, "_compute_results")
+
+    with pytest.raises(ImproperlyConfigured, match="Cursor._compute_results"):
+        embedded.check_mongomock()
