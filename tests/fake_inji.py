@@ -52,6 +52,7 @@ class FakeInjiCertify:
         self.nonces: dict[str, float] = {}  # c_nonce -> expiry; valid until then, as c_nonce_expires_in says
         self.c_nonce = self.new_nonce()
         self.requests: Counter[str] = Counter()
+        self.answered: Counter[str] = Counter()  # responses written in full
         self.issued: list[dict] = []
         self.last_body: dict | None = None
         self.last_authorization = ""
@@ -141,6 +142,7 @@ class FakeInjiCertify:
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
+                    fake.answered[f"{self.command} {self.path}"] += 1
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 

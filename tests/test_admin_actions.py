@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from issuance.inji.mock import issue as mock_issue
 from issuance.models import ErrorKind, IssuanceJob, JobStatus, WorkerHeartbeat
 from issuance.worker import Worker
 from tests.factories import issue_certificate, make_batch, make_inspection, run_due_jobs
+from tests.waiting import wait_until
 
 PERMISSIONS = {
     "retry": "issuance.retry_job",
@@ -141,10 +141,7 @@ def test_a_retried_job_is_picked_up_by_a_running_worker(batch, admin_user):
         client = Client(enforce_csrf_checks=True)
         client.force_login(admin_user)
         post(client, action_url("retry", job), confirm="yes")
-        deadline = time.monotonic() + 10
-        while job.reload().status != JobStatus.SUCCESS:
-            assert time.monotonic() < deadline, job.status
-            time.sleep(0.02)
+        wait_until(lambda: job.reload().status == JobStatus.SUCCESS, what="the worker to issue the retried job")
     finally:
         worker.stop()
         thread.join(5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -13,6 +14,16 @@ pytestmark = pytest.mark.skipif(bool(MONGODB_TEST_URI), reason="about the embedd
 
 THREADS = 8
 DOCUMENTS = 1000
+
+
+@pytest.fixture(autouse=True)
+def threads_switch_often():
+    """Switch threads every microsecond instead of every 5 ms, so that they really interleave
+    inside each operation instead of one thread finishing the whole race alone."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(interval)
 
 
 def race(target, threads: int = THREADS) -> list[BaseException]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import requests
@@ -11,6 +10,7 @@ from selenium.webdriver.common.by import By
 
 from issuance.worker import Worker
 from tests.browser import screenshot, start_browser, wait_for
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -69,11 +69,11 @@ def test_from_batch_to_verified_certificate(browser, live_server, actors, worker
     wait_for(browser, lambda b: "Inspection recorded" in b.page_source)
 
     log_in(browser, base, "exporter")
-    for _ in range(100):  # the worker runs in this process; reload until the certificate shows
-        if browser.find_elements(By.LINK_TEXT, "QR code and download"):
-            break
-        time.sleep(0.1)
-        browser.refresh()
+    # The worker runs in the server's process; the exporter reloads until the certificate shows.
+    wait_until(
+        lambda: browser.find_elements(By.LINK_TEXT, "QR code and download") or browser.refresh(),
+        what="the certificate on the exporter's dashboard",
+    )
     screenshot(browser, "e2e-3-exporter-dashboard")
     browser.find_element(By.LINK_TEXT, "QR code and download").click()
     wait_for(browser, lambda b: "This certificate is valid." in b.page_source)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import timedelta
 from io import StringIO
 
@@ -18,6 +17,7 @@ from issuance.inji.mock import issue as mock_issue
 from issuance.models import IssuanceJob, JobStatus, WorkerHeartbeat
 from issuance.worker import Worker, get_status
 from tests.factories import make_batch, make_inspection
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,9 +39,7 @@ def test_get_status_describes_the_worker_running_in_this_process(batch):
     worker = Worker(issue=held_issue, concurrency=3, poll_interval_ms=20)
     thread = worker.start_in_background()
     try:
-        deadline = time.monotonic() + 5
-        while not (get_status() and get_status()[0]["active_jobs"]) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: get_status() and get_status()[0]["active_jobs"], what="the worker to start the job")
         (status,) = get_status()
         assert status["id"] == worker.id and status["concurrency"] == 3
         assert status["active_jobs"] == [str(IssuanceJob.objects.get().pk)]

@@ -142,7 +142,7 @@ def test_leases_are_renewed_while_a_slow_job_runs(batch):
     def sweep():  # another worker's recovery sweep, running all the time
         while not sweeping.is_set():
             queue.recover_expired_leases()
-            time.sleep(0.05)
+            sweeping.wait(0.05)  # its sweep cadence
 
     sweeper = threading.Thread(target=sweep)
     sweeper.start()

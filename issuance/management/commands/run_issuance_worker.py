@@ -40,8 +40,9 @@ class Command(BaseCommand):
             if worker.stopping:
                 # A second signal: exit now; the leases of unfinished jobs will recover them.
                 os._exit(128 + signum)
-            self.stderr.write(f"{signal.Signals(signum).name} received: finishing active jobs, then exiting")
+            # Stop first: a second signal arriving while this one is reported must count as the second.
             worker.stop()
+            self.stderr.write(f"{signal.Signals(signum).name} received: finishing active jobs, then exiting")
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
