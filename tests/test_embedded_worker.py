@@ -16,7 +16,7 @@ from issuance.inji.mock import issue as mock_issue
 from issuance.models import IssuanceJob, JobStatus
 from issuance.worker import Worker
 from tests.factories import make_inspection
-from tests.waiting import wait_for_line, wait_until
+from tests.waiting import Lines, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,16 +58,16 @@ def test_the_run_command_serves_the_app_and_certifies_the_demo_batch(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    lines = Lines(process.stdout)
     try:
-        lines = wait_for_line(process.stdout, "outcome=success", timeout=60)
-        if not any("Quit the server with" in line for line in lines):
-            lines += wait_for_line(process.stdout, "Quit the server with", timeout=60)
+        lines.wait_for("outcome=success", timeout=60)
+        lines.wait_for("Quit the server with", timeout=60)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=10) as response:
             assert response.status == 200
     finally:
         process.terminate()
         process.wait(10)
-    output = "".join(lines)
+    output = lines.text()
     assert "Demo data: DEMO-RICE-001" in output
     assert re.search(r"batch=DEMO-RICE-001 attempt=1 outcome=success", output), output
     assert "batch=DEMO-COFFEE-002" not in output  # the failed inspection issues nothing

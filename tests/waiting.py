@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import select
 import threading
 import time
 from collections.abc import Callable
@@ -18,17 +17,37 @@ def wait_until(condition: Callable[[], object], *, timeout: float = 10.0, what: 
         pause.wait(0.01)
 
 
-def wait_for_line(stream: IO[str], text: str, *, timeout: float = 10.0) -> list[str]:
-    """Read `stream` (a subprocess pipe) until a line containing `text`; returns the lines read."""
-    deadline = time.monotonic() + timeout
-    lines = []
-    while True:
-        left = deadline - time.monotonic()
-        assert left > 0, f"timed out after {timeout} s waiting for {text!r}; read {lines}"
-        ready, _, _ = select.select([stream], [], [], left)
-        if ready:
-            line = stream.readline()
-            assert line, f"the stream closed before {text!r}; read {lines}"
-            lines.append(line)
-            if text in line:
-                return lines
+class Lines:
+    """Collects a subprocess pipe's lines in a thread, so a test can wait for one to appear.
+
+    (select() on a buffered pipe misses lines that readline() already pulled into the buffer.)
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._lines: list[str] = []
+        self._changed = threading.Condition()
+        self._closed = False
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            with self._changed:
+                self._lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def wait_for(self, text: str, *, timeout: float = 10.0) -> str:
+        """Return everything read so far once a line contains `text`."""
+        with self._changed:
+            found = self._changed.wait_for(lambda: self._closed or any(text in line for line in self._lines), timeout)
+            read = "".join(self._lines)
+        assert found and text in read, f"no line with {text!r} within {timeout} s; read {read!r}"
+        return read
+
+    def text(self, *, timeout: float = 10.0) -> str:
+        """Everything, once the stream has closed."""
+        with self._changed:
+            assert self._changed.wait_for(lambda: self._closed, timeout), "the stream did not close"
+            return "".join(self._lines)
