@@ -41,7 +41,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         page=page,
         query=query_string(request),
         q=q,
-        statuses=[(query_string(request, status=s), s.replace("_", " "), status == s) for s in set(BatchStatus)],
+        statuses=[(query_string(request, status=s), s.replace("_", " "), status == s) for s in BatchStatus],
         all_statuses=query_string(request, status=None),
     )
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from mongoengine import ValidationError as DocumentValidationError
 from rest_framework import serializers
 
-from certificates.models import QUANTITY_UNITS, Batch, Certificate, Inspection
+from certificates.models import QUANTITY_UNITS, Certificate
 from certificates.validators import (
     FOREIGN_MATTER_PERCENT,
     MOISTURE_PERCENT,
@@ -70,11 +70,6 @@ class BatchSerializer(serializers.Serializer):
     status = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
 
-    def to_representation(self, instance: Batch) -> dict:
-        data = super().to_representation(instance)
-        data["id"] = str(instance.pk)
-        return data
-
 
 class InspectionSerializer(serializers.Serializer):
     id = serializers.CharField(read_only=True)
@@ -89,11 +84,6 @@ class InspectionSerializer(serializers.Serializer):
     organic = serializers.BooleanField(required=False, default=False)
     outcome = serializers.ChoiceField(choices=("passed", "failed"))
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-
-    def to_representation(self, instance: Inspection) -> dict:
-        data = super().to_representation(instance)
-        data["id"] = str(instance.pk)
-        return data
 
 
 class CertificateSerializer(serializers.Serializer):
@@ -117,11 +107,6 @@ class CertificateSerializer(serializers.Serializer):
             "qr_png": reverse("api-certificate-qr", args=[instance.pk, "png"]),
             "public_page": reverse("certificate-public", args=[instance.public_token]),
         }
-
-    def to_representation(self, instance: Certificate) -> dict:
-        data = super().to_representation(instance)
-        data["id"] = str(instance.pk)
-        return data
 
 
 class ShareSerializer(serializers.Serializer):

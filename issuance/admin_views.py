@@ -145,25 +145,35 @@ def _detail(job: IssuanceJob) -> str:
     return reverse("admin:issuance-job", args=[job.pk])
 
 
+def _act_on_job(
+    request: HttpRequest, job: IssuanceJob, change, *, done: str, refused: str, question: str, details: list[str]
+) -> HttpResponse:
+    """The two-step POST for one job: confirm, then `change(job, by=user)`; it returns False
+    when the job was no longer in a state it applies to (another operator or worker got there)."""
+
+    def run() -> tuple[bool, str]:
+        if change(job, by=request.user.get_username()):
+            return True, done
+        return False, refused
+
+    return confirm_or_run(request, question=question, details=details, action=run, back=_detail(job))
+
+
 @require_POST
 @requires_permission("issuance.retry_job")
 def retry_job(request: HttpRequest, job_id: str) -> HttpResponse:
     job = get_job(job_id)
-
-    def run() -> tuple[bool, str]:
-        if queue.retry(job, by=request.user.get_username()):
-            return True, f"Job {job.pk} for batch {job.batch_number} will be retried now."
-        return False, f"Job {job.pk} is {job.status}, not failed: nothing to retry."
-
-    return confirm_or_run(
+    return _act_on_job(
         request,
+        job,
+        queue.retry,
+        done=f"Job {job.pk} for batch {job.batch_number} will be retried now.",
+        refused=f"Job {job.pk} is {job.status}, not failed: nothing to retry.",
         question=f"Retry issuance for batch {job.batch_number}?",
         details=[
             f"Job {job.pk} is {job.status} after {job.attempt_count} attempt(s).",
             "Its attempts start again at 0.",
         ],
-        action=run,
-        back=_detail(job),
     )
 
 
@@ -197,18 +207,14 @@ def retry_selected(request: HttpRequest) -> HttpResponse:
 @requires_permission("issuance.cancel_job")
 def cancel_job(request: HttpRequest, job_id: str) -> HttpResponse:
     job = get_job(job_id)
-
-    def run() -> tuple[bool, str]:
-        if queue.cancel(job, by=request.user.get_username()):
-            return True, f"Job {job.pk} was cancelled."
-        return False, f"Job {job.pk} is {job.status}, not pending: it was not cancelled."
-
-    return confirm_or_run(
+    return _act_on_job(
         request,
+        job,
+        queue.cancel,
+        done=f"Job {job.pk} was cancelled.",
+        refused=f"Job {job.pk} is {job.status}, not pending: it was not cancelled.",
         question=f"Cancel issuance for batch {job.batch_number}?",
         details=["The job will not run; it stays visible as given up. Retry brings it back."],
-        action=run,
-        back=_detail(job),
     )
 
 
@@ -216,20 +222,18 @@ def cancel_job(request: HttpRequest, job_id: str) -> HttpResponse:
 @requires_permission("issuance.release_job")
 def release_job(request: HttpRequest, job_id: str) -> HttpResponse:
     job = get_job(job_id)
-
-    def run() -> tuple[bool, str]:
-        if not worker_gone(job):
-            return False, f"Worker {job.locked_by} is alive and holds the lease: the job was not released."
-        if queue.release(job, by=request.user.get_username()):
-            return True, f"Job {job.pk} was released; a worker will pick it up."
-        return False, f"Job {job.pk} is no longer processing under {job.locked_by}: nothing to release."
-
-    return confirm_or_run(
+    if not worker_gone(job):
+        messages.error(request, f"Worker {job.locked_by} is alive and holds the lease: the job was not released.")
+        return redirect(_detail(job))
+    return _act_on_job(
         request,
+        job,
+        # Checked again on confirmation: the worker may have come back in between.
+        lambda job, by: worker_gone(job) and queue.release(job, by=by),
+        done=f"Job {job.pk} was released; a worker will pick it up.",
+        refused=f"Job {job.pk} is no longer held by a worker that is gone: nothing was released.",
         question=f"Release job {job.pk} from worker {job.locked_by}?",
         details=["Do this only when that worker is gone.", "The job becomes claimable without spending an attempt."],
-        action=run,
-        back=_detail(job),
     )
 
 

@@ -31,11 +31,6 @@ class JobSerializer(serializers.Serializer):
     def get_last_error(self, job: IssuanceJob) -> str | None:
         return job.errors[-1].message if job.errors else None
 
-    def to_representation(self, instance: IssuanceJob) -> dict:
-        data = super().to_representation(instance)
-        data["id"] = str(instance.pk)
-        return data
-
 
 class IssuanceStatusSerializer(serializers.Serializer):
     batch_number = serializers.CharField()

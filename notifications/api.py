@@ -25,12 +25,6 @@ class NotificationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
 
-    def to_representation(self, instance: Notification) -> dict:
-        data = super().to_representation(instance)
-        data["id"] = str(instance.pk)
-        data["certificate_id"] = str(instance.certificate_id) if instance.certificate_id else None
-        return data
-
 
 def mine(user):
     recipients = [user.get_username()] + ([STAFF] if user.is_staff else [])

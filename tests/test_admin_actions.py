@@ -186,11 +186,12 @@ def test_release_hands_back_a_job_whose_worker_is_gone(batch, admin_client):
 
 
 @pytest.mark.django_db
-def test_release_refuses_while_the_worker_is_alive(batch, admin_client):
+def test_release_refuses_while_the_worker_is_alive_before_asking_for_confirmation(batch, admin_client):
     job = stuck_job(batch, worker_alive=True)
 
-    response = admin_client.post(action_url("release", job), {"confirm": "yes"})
+    response = admin_client.post(action_url("release", job))
 
+    assert response.status_code == 302  # no "Yes, I'm sure" page for something it will not do
     assert job.reload().status == JobStatus.PROCESSING
     messages = [m.message for m in admin_client.get(response["Location"]).context["messages"]]
     assert any("is alive" in m for m in messages)
