@@ -11,8 +11,7 @@ from rest_framework.views import APIView
 from core.clock import utcnow
 from core.documents import get_document_or_404
 from core.pagination import Pages
-from notifications.delivery import STAFF
-from notifications.models import Notification
+from notifications.access import mark_all_read, notifications_for
 
 
 class NotificationSerializer(serializers.Serializer):
@@ -26,18 +25,13 @@ class NotificationSerializer(serializers.Serializer):
     read_at = serializers.DateTimeField(allow_null=True)
 
 
-def mine(user):
-    recipients = [user.get_username()] + ([STAFF] if user.is_staff else [])
-    return Notification.objects(recipient__in=recipients)
-
-
 class NotificationList(APIView):
     permission_classes = [IsAuthenticated]
     pagination_class = Pages
 
     @extend_schema(responses=NotificationSerializer(many=True), summary="Your notifications, newest first")
     def get(self, request):
-        notifications = mine(request.user).order_by("-created_at")
+        notifications = notifications_for(request.user).order_by("-created_at")
         if request.query_params.get("unread") in ("1", "true"):
             notifications = notifications.filter(read_at=None)
         paginator = self.pagination_class()
@@ -50,7 +44,7 @@ class UnreadCount(APIView):
 
     @extend_schema(responses=inline_serializer("UnreadCount", {"unread": serializers.IntegerField()}))
     def get(self, request):
-        return Response({"unread": mine(request.user).filter(read_at=None).count()})
+        return Response({"unread": notifications_for(request.user).filter(read_at=None).count()})
 
 
 class MarkRead(APIView):
@@ -59,7 +53,7 @@ class MarkRead(APIView):
     @extend_schema(request=None, responses=NotificationSerializer, summary="Mark one notification read")
     def post(self, request, notification_id: str):
         notification = get_document_or_404(
-            mine(request.user), f"No notification {notification_id!r} of yours.", pk=notification_id
+            notifications_for(request.user), f"No notification {notification_id!r} of yours.", pk=notification_id
         )
         if notification.read_at is None:
             notification.update(set__read_at=utcnow())
@@ -72,4 +66,4 @@ class MarkAllRead(APIView):
 
     @extend_schema(request=None, responses=inline_serializer("MarkedRead", {"marked": serializers.IntegerField()}))
     def post(self, request):
-        return Response({"marked": mine(request.user).filter(read_at=None).update(set__read_at=utcnow())})
+        return Response({"marked": mark_all_read(request.user)})

@@ -23,7 +23,7 @@ from certificates.verification import UnreadableCredential, read_credential, ver
 from core.clock import utcnow
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff, organisation
 from issuance.api import issuance_status
-from notifications.api import mine as my_notifications
+from notifications.access import mark_all_read, notifications_for
 from web.forms import BatchForm, InspectionForm, VerifyForm
 
 CHECK_WORDS = {
@@ -60,7 +60,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["recent_inspections"] = Inspection.objects(inspector=user.get_username()).order_by("-inspected_at")[:20]
     if roles["importer"]:
         context["shared"] = Certificate.objects(shared_with=user.get_username()).order_by("-issued_at")[:50]
-    notifications = my_notifications(user).order_by("-created_at")
+    notifications = notifications_for(user).order_by("-created_at")
     context["notifications"] = notifications[:10]
     context["unread"] = notifications.filter(read_at=None).count()
     return render(request, "web/dashboard.html", context)
@@ -195,7 +195,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def read_notifications(request: HttpRequest) -> HttpResponse:
-    my_notifications(request.user).filter(read_at=None).update(set__read_at=utcnow())
+    mark_all_read(request.user)
     return redirect("dashboard")
 
 
