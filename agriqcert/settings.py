@@ -19,6 +19,7 @@ from core.environment import (
     env_list,
     env_str,
     env_url,
+    is_https_or_loopback,
     mongodb_database_name,
 )
 
@@ -171,14 +172,20 @@ EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", True)
 # Credentials (certificates/credentials.py) and the issuer (issuance/inji/).
 CREDENTIAL_VALIDITY_DAYS = env_int("CREDENTIAL_VALIDITY_DAYS", 365, minimum=1, maximum=3650)
 INJI_MOCK_MODE = env_bool("INJI_MOCK_MODE", True)
-INJI_API_URL = env_url("INJI_API_URL")
-INJI_API_KEY = env_str("INJI_API_KEY")
+# Inji Certify's base URL (with its servlet path, e.g. https://certify.example.org/v1/certify). Every
+# request and credential goes to this origin only; an endpoint its metadata names elsewhere is refused.
+INJI_API_URL = env_url("INJI_API_URL").rstrip("/")
+INJI_CREDENTIAL_CONFIGURATION_ID = env_str("INJI_CREDENTIAL_CONFIGURATION_ID", "AgriQualityCertificate")
 INJI_ISSUER_DID = env_str("INJI_ISSUER_DID")
+# Optional: the bearer token of the gateway an operator puts in front of Certify's unauthenticated
+# pre-authorized-data and credential-status endpoints; sent to those two and nowhere else.
+INJI_API_KEY = env_str("INJI_API_KEY")
+# The holder key that signs the OpenID4VCI proof JWT (created on first use, mode 0600).
+INJI_HOLDER_KEY_FILE = BASE_DIR / env_str("INJI_HOLDER_KEY_FILE", "var/inji-holder.key")
+INJI_PROOF_ALG = env_str("INJI_PROOF_ALG", "ES256")
+if INJI_PROOF_ALG not in ("ES256", "Ed25519"):
+    raise ImproperlyConfigured(f"INJI_PROOF_ALG must be ES256 or Ed25519 (got {INJI_PROOF_ALG!r})")
 INJI_TIMEOUT_SECONDS = env_int("INJI_TIMEOUT_SECONDS", 30, minimum=1, maximum=600)
-# Optional OAuth 2.0 client-credentials grant; without it INJI_API_KEY is the bearer token.
-INJI_TOKEN_URL = env_url("INJI_TOKEN_URL")
-INJI_CLIENT_ID = env_str("INJI_CLIENT_ID")
-INJI_CLIENT_SECRET = env_str("INJI_CLIENT_SECRET")
 MOCK_ISSUER_KEY_FILE = BASE_DIR / env_str("MOCK_ISSUER_KEY_FILE", "var/mock-issuer-ed25519.key")
 # Issuers whose certificates this deployment calls valid, besides its own (mock issuer, INJI_ISSUER_DID).
 TRUSTED_ISSUERS = env_list("TRUSTED_ISSUERS", [])
@@ -188,14 +195,13 @@ for _did in TRUSTED_ISSUERS:
 if INJI_ISSUER_DID and not INJI_ISSUER_DID.startswith("did:"):
     raise ImproperlyConfigured("INJI_ISSUER_DID must be a DID such as did:web:certify.example.org")
 if not INJI_MOCK_MODE:
-    _required = {"INJI_API_URL": INJI_API_URL, "INJI_ISSUER_DID": INJI_ISSUER_DID}
-    if INJI_TOKEN_URL:
-        _required.update(INJI_CLIENT_ID=INJI_CLIENT_ID, INJI_CLIENT_SECRET=INJI_CLIENT_SECRET)
-    else:
-        _required["INJI_API_KEY"] = INJI_API_KEY
-    for _name, _value in _required.items():
+    for _name, _value in {"INJI_API_URL": INJI_API_URL, "INJI_ISSUER_DID": INJI_ISSUER_DID}.items():
         if not _value:
             raise ImproperlyConfigured(f"{_name} must be set when INJI_MOCK_MODE is false")
+if INJI_API_URL and not is_https_or_loopback(INJI_API_URL):
+    raise ImproperlyConfigured(
+        "INJI_API_URL must use https (plain http only to a loopback address): tokens and claims travel over it"
+    )
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):

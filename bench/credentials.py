@@ -30,7 +30,7 @@ from certificates.credentials import xsd_datetime  # noqa: E402
 from certificates.verification import verify_credential  # noqa: E402
 from core.clock import utcnow  # noqa: E402
 from issuance.inji.mock import issue  # noqa: E402
-from tests.conftest import make_batch, make_inspection  # noqa: E402
+from tests.factories import make_batch, make_inspection  # noqa: E402
 
 
 def rate(function, seconds: float) -> float:

@@ -38,14 +38,15 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from certificates.models import Certificate, Inspection  # noqa: E402
-from core import mongo  # noqa: E402
+from core import embedded, mongo  # noqa: E402
 from core.clock import utcnow  # noqa: E402
 from issuance import queue  # noqa: E402
-from issuance.inji import PermanentIssuerError  # noqa: E402
-from issuance.inji.certify import InjiCertifyClient  # noqa: E402
+from issuance.inji import PermanentIssuerError, certify_claims  # noqa: E402
+from issuance.inji.certify import CertifyClient  # noqa: E402
+from issuance.inji.holder import HolderKey, did_key, generate  # noqa: E402
 from issuance.models import IssuanceJob, JobStatus  # noqa: E402
 from issuance.worker import Worker  # noqa: E402
-from tests.conftest import make_batch, make_inspection  # noqa: E402
+from tests.factories import make_batch, make_inspection  # noqa: E402
 
 
 def start_fake_inji(latency: float) -> tuple[subprocess.Popen, dict]:
@@ -58,15 +59,28 @@ def start_fake_inji(latency: float) -> tuple[subprocess.Popen, dict]:
     return process, json.loads(process.stdout.readline())
 
 
+def certify_client(fake: dict) -> CertifyClient:
+    key = generate("ES256")
+    holder = HolderKey(key, "ES256", did_key(key))
+    return CertifyClient(fake["url"], issuer_did=fake["did"], configuration_id="AgriQualityCertificate", holder=holder)
+
+
 def fresh_database() -> None:
     mongo.connect()
 
 
 def seed(jobs: int) -> None:
     batch = make_batch("BENCH-0")
+    inspected_at = utcnow()  # identical claims, so the fake signs once and the client still checks them
     inspections = [
         Inspection(
-            batch=batch, inspector="i", agency="A", moisture_percent=12, pesticide_residue_mg_per_kg=0, outcome="failed"
+            batch=batch,
+            inspector="i",
+            agency="A",
+            inspected_at=inspected_at,
+            moisture_percent=12,
+            pesticide_residue_mg_per_kg=0,
+            outcome="failed",
         ).save()
         for _ in range(jobs)
     ]
@@ -78,10 +92,10 @@ def seed(jobs: int) -> None:
 def throughput(fake: dict, concurrency: int, jobs: int, latency: float) -> dict:
     fresh_database()
     seed(jobs)
-    client = InjiCertifyClient(fake["url"], fake["did"], api_key=fake["api_key"], timeout=30)
+    client = certify_client(fake)
 
     def issue(batch, inspection, *, certificate_key):
-        return client.issue(batch, inspection, certificate_key=certificate_key)
+        return client.issue(certify_claims(batch, inspection), certificate_key=certificate_key)
 
     worker = Worker(issue=issue, concurrency=concurrency, poll_interval_ms=3000)
     start = time.perf_counter()
@@ -191,8 +205,8 @@ class CountingOps:
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
-        self._original = mongo._Locked.__getattr__
-        self._original_claim = mongo._Locked.find_one_and_update
+        self._original = embedded._Locked.__getattr__
+        self._original_claim = embedded._Locked.find_one_and_update
 
     def __enter__(self) -> CountingOps:
         original, counts = self._original, self.counts
@@ -207,22 +221,26 @@ class CountingOps:
             counts["find_one_and_update"] += 1
             return self._original_claim(proxy, *args, **kwargs)
 
-        mongo._Locked.__getattr__ = counting
-        mongo._Locked.find_one_and_update = counting_claim
+        embedded._Locked.__getattr__ = counting
+        embedded._Locked.find_one_and_update = counting_claim
         return self
 
     def __exit__(self, *exc: object) -> None:
-        mongo._Locked.__getattr__ = self._original
-        mongo._Locked.find_one_and_update = self._original_claim
+        embedded._Locked.__getattr__ = self._original
+        embedded._Locked.find_one_and_update = self._original_claim
 
 
 def db_ops_per_job(fake: dict, jobs: int = 50) -> dict:
     fresh_database()
     for n in range(jobs):
         make_inspection(make_batch(f"OPS-{n}"))
-    client = InjiCertifyClient(fake["url"], fake["did"], api_key=fake["api_key"], timeout=30)
-    client.metadata()
-    worker = Worker(issue=client.issue, concurrency=1, poll_interval_ms=3000)
+    client = certify_client(fake)
+    client.endpoints()
+
+    def issue(batch, inspection, *, certificate_key):
+        return client.issue(certify_claims(batch, inspection), certificate_key=certificate_key)
+
+    worker = Worker(issue=issue, concurrency=1, poll_interval_ms=3000)
     with CountingOps() as ops:
         worker.run(once=True)
     # Subtract what runs once per worker (index creation, heartbeats, the final empty claim).

@@ -126,12 +126,10 @@ def revoke_certificate(request: HttpRequest, certificate_id: str) -> HttpRespons
 
     def run() -> tuple[bool, str]:
         try:
-            done = revoke(certificate, by=request.user.get_username(), reason=reason)
+            revocation = revoke(certificate, by=request.user.get_username(), reason=reason)
         except RevocationError as exc:
             return False, str(exc)
-        if not done:
-            return False, f"Certificate {certificate.credential_id} was already revoked."
-        return True, f"Certificate {certificate.credential_id} is revoked; verifiers now see it as revoked."
+        return revocation.done, revocation.message
 
     return confirm_or_run(
         request,

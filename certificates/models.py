@@ -148,6 +148,9 @@ class Certificate(Document):
     revoked_at = DateTimeField()
     revoked_by = StringField()
     revocation_reason = StringField(max_length=500)
+    # Whether the issuer's status list took the revocation (Inji Certify may be unreachable).
+    revocation_published = BooleanField()
+    revocation_publish_error = StringField(max_length=1000)
     # Importers (usernames) the exporter shared the certificate with.
     shared_with = ListField(StringField())
     # The unguessable part of the public certificate page's URL (what a dense QR code carries).

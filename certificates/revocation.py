@@ -11,7 +11,10 @@ import base64
 import copy
 import gzip
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from functools import lru_cache
 
 from django.conf import settings
@@ -79,23 +82,87 @@ def parse_entry(entry: dict) -> tuple[str, int] | None:
     return url[len(prefix) :], int(entry["statusListIndex"])
 
 
-def revoke(certificate: Certificate, *, by: str, reason: str) -> bool:
-    """Revoke `certificate`; False when it was already revoked."""
+class RevocationOutcome(StrEnum):
+    REVOKED = "revoked"  # revoked now, and the issuer's status list says so
+    REPAIRED = "repaired"  # revoked earlier; the issuer has now taken the revocation too
+    ALREADY_REVOKED = "already_revoked"
+    NOT_PUBLISHED = "not_published"  # revoked here; the issuer did not take it (yet)
+
+
+@dataclass(frozen=True)
+class Revocation:
+    outcome: RevocationOutcome
+    message: str  # for the operator
+
+    @property
+    def done(self) -> bool:
+        return self.outcome in (RevocationOutcome.REVOKED, RevocationOutcome.REPAIRED)
+
+
+class PublishError(Exception):
+    """The issuer did not take the revocation; the message says why, with no secret in it."""
+
+
+# Who sets the revocation bit of a certificate another issuer signed: issued_via -> publish(credential).
+# The issuance app registers Inji Certify's ("inji"); certificates imports nothing from it.
+_publishers: dict[str, Callable[[dict], None]] = {}
+
+
+def register_publisher(via: str, publish: Callable[[dict], None]) -> None:
+    _publishers[via] = publish
+
+
+def revoke(certificate: Certificate, *, by: str, reason: str) -> Revocation:
+    """Revoke `certificate` and have its issuer's status list say so.
+
+    Revoking an already revoked certificate whose issuer did not take the revocation tries the
+    issuer again, so an operator repairs a half-done revocation by revoking again."""
     if not reason.strip():
         raise RevocationError("a reason is required to revoke a certificate")
     now = utcnow()
     updated = Certificate.objects(pk=certificate.pk, status=CertificateStatus.ACTIVE).update_one(
         set__status=CertificateStatus.REVOKED, set__revoked_at=now, set__revoked_by=by, set__revocation_reason=reason
     )
-    if not updated:
-        return False
-    if certificate.status_list_id is not None and certificate.status_list_index is not None:
-        StatusList.objects(list_id=certificate.status_list_id).update_one(
-            add_to_set__revoked=certificate.status_list_index, set__updated_at=now
+    certificate.reload()
+    name = f"Certificate {certificate.credential_id}"
+    if not updated and certificate.revocation_published is not False:
+        return Revocation(
+            RevocationOutcome.ALREADY_REVOKED, f"{name} was already revoked on {certificate.revoked_at:%Y-%m-%d}."
         )
-    Batch.objects(pk=certificate.batch.pk).update_one(set__status=BatchStatus.REVOKED)
-    log.info("certificate=%s batch=%s outcome=revoked by=%s", certificate.credential_id, certificate.batch.pk, by)
-    return True
+    if updated:
+        Batch.objects(pk=certificate.batch.pk).update_one(set__status=BatchStatus.REVOKED)
+        log.info("certificate=%s batch=%s outcome=revoked by=%s", certificate.credential_id, certificate.batch.pk, by)
+    problem = _publish(certificate, now)
+    Certificate.objects(pk=certificate.pk).update_one(
+        set__revocation_published=problem is None, set__revocation_publish_error=problem
+    )
+    if problem is None:
+        outcome = RevocationOutcome.REVOKED if updated else RevocationOutcome.REPAIRED
+        return Revocation(outcome, f"{name} is revoked; verifiers now see it as revoked.")
+    log.warning("certificate=%s outcome=revocation_not_published error=%s", certificate.credential_id, problem)
+    return Revocation(
+        RevocationOutcome.NOT_PUBLISHED,
+        f"{name} is revoked here, but its issuer did not take the revocation ({problem}); verifiers that read "
+        "the issuer's status list still see it as valid. Revoke it again to retry.",
+    )
+
+
+def _publish(certificate: Certificate, now: datetime) -> str | None:
+    """Set the certificate's bit in its issuer's status list; the problem, or None when done."""
+    if certificate.issued_via == "mock":
+        if certificate.status_list_id is not None and certificate.status_list_index is not None:
+            StatusList.objects(list_id=certificate.status_list_id).update_one(
+                add_to_set__revoked=certificate.status_list_index, set__updated_at=now
+            )
+        return None
+    publish = _publishers.get(certificate.issued_via)
+    if publish is None:
+        return f"no way to reach the {certificate.issued_via} issuer is configured"
+    try:
+        publish(certificate.credential)
+    except PublishError as exc:
+        return str(exc)[:1000]
+    return None
 
 
 def encode_bitstring(revoked: list[int], size: int = LIST_SIZE) -> str:

@@ -25,9 +25,14 @@ class VerificationPolicy:
     # Fetch every did:web document and status list a credential names: only for an operator's own
     # command, never for input from strangers (it would make this server fetch their URLs).
     fetch_anything: bool = False
+    # Status lists under these URL prefixes may be fetched: the configured Inji Certify's own.
+    status_list_prefixes: frozenset[str] = frozenset()
 
     def may_fetch_did(self, did: str) -> bool:
         return self.fetch_anything or did in self.fetch_did_web
+
+    def may_fetch_status_list(self, url: str) -> bool:
+        return self.fetch_anything or any(url.startswith(prefix) for prefix in self.status_list_prefixes)
 
     def trusts(self, issuer: str | None) -> bool:
         return issuer is not None and issuer in self.trusted_issuers
@@ -46,14 +51,18 @@ def trusted_issuers() -> frozenset[str]:
 
 def public_policy() -> VerificationPolicy:
     """For credentials anyone can hand us (API, pages, admin): nothing the credential names is
-    fetched, except this deployment's own Inji issuer's did:web document."""
+    fetched, except this deployment's own Inji issuer's did:web document and status lists."""
     own = frozenset({settings.INJI_ISSUER_DID}) if settings.INJI_ISSUER_DID.startswith("did:web:") else frozenset()
-    return VerificationPolicy(trusted_issuers(), fetch_did_web=own)
+    lists = frozenset({settings.INJI_API_URL + "/credentials/status-list/"}) if settings.INJI_API_URL else frozenset()
+    return VerificationPolicy(trusted_issuers(), fetch_did_web=own, status_list_prefixes=lists)
 
 
 def operator_policy(*, offline: bool, also_trust: Iterable[str] = ()) -> VerificationPolicy:
     """For an operator's own `verify_credential`: fetches what the credential names unless offline."""
     base = public_policy()
     return VerificationPolicy(
-        base.trusted_issuers | frozenset(also_trust), fetch_did_web=base.fetch_did_web, fetch_anything=not offline
+        base.trusted_issuers | frozenset(also_trust),
+        fetch_did_web=base.fetch_did_web,
+        fetch_anything=not offline,
+        status_list_prefixes=base.status_list_prefixes,
     )

@@ -236,7 +236,7 @@ def check_revocation(document: dict, *, policy: VerificationPolicy) -> Check:
             continue
         try:
             index = int(entry["statusListIndex"])
-            status_list = _fetch_status_list(entry, fetch=policy.fetch_anything)
+            status_list = _fetch_status_list(entry, policy)
             if status_list is None:
                 return Check(None, f"the status list {entry.get('statusListCredential')} was not fetched")
             problem = _status_list_problem(json.dumps(status_list, sort_keys=True), _issuer_id(document), policy)
@@ -267,15 +267,15 @@ def _status_list_problem(status_list_json: str, issuer_id: str | None, policy: V
     return None
 
 
-def _fetch_status_list(entry: dict, *, fetch: bool) -> dict | None:
+def _fetch_status_list(entry: dict, policy: VerificationPolicy) -> dict | None:
     local = parse_entry(entry)
     if local is not None:
         document = status_list_credential(local[0])
         if document is None:
             raise ValueError(f"no status list {local[0]} exists here")
         return document
-    if not fetch:
+    if not policy.may_fetch_status_list(str(entry["statusListCredential"])):
         return None
-    response = requests.get(entry["statusListCredential"], timeout=HTTP_TIMEOUT_SECONDS)
+    response = requests.get(entry["statusListCredential"], timeout=HTTP_TIMEOUT_SECONDS, allow_redirects=False)
     response.raise_for_status()
     return response.json()

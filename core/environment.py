@@ -6,8 +6,9 @@ accepts, so a typo in a deployment stops start-up instead of silently picking a 
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -94,3 +95,18 @@ def mongodb_database_name(name: str, uri: str) -> str:
     if not database:
         raise ImproperlyConfigured(f"{name} must name the database, e.g. mongodb://host:27017/agriqcert")
     return database
+
+
+def is_https_or_loopback(url: str) -> bool:
+    """True for an https URL, or an http URL to this machine (tests, a local Certify)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False

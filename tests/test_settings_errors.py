@@ -38,18 +38,12 @@ def run_check(**env: str) -> subprocess.CompletedProcess:
         ({"INJI_MOCK_MODE": "false"}, "INJI_API_URL must be set when INJI_MOCK_MODE is false"),
         ({"INJI_API_URL": "certify.example.org"}, "INJI_API_URL must be a URL"),
         (
-            {"INJI_MOCK_MODE": "false", "INJI_API_URL": "https://c.example/v1", "INJI_ISSUER_DID": "did:web:c.example"},
-            "INJI_API_KEY must be set when INJI_MOCK_MODE is false",
+            {"INJI_MOCK_MODE": "false", "INJI_API_URL": "https://c.example/v1/certify"},
+            "INJI_ISSUER_DID must be set when INJI_MOCK_MODE is false",
         ),
-        (
-            {
-                "INJI_MOCK_MODE": "false",
-                "INJI_API_URL": "https://c.example/v1",
-                "INJI_ISSUER_DID": "did:web:c.example",
-                "INJI_TOKEN_URL": "https://c.example/token",
-            },
-            "INJI_CLIENT_ID must be set when INJI_MOCK_MODE is false",
-        ),
+        ({"INJI_API_URL": "http://certify.example.org/v1/certify"}, "INJI_API_URL must use https"),
+        ({"INJI_PROOF_ALG": "EdDSA"}, "INJI_PROOF_ALG must be ES256 or Ed25519"),
+        ({"TRUSTED_ISSUERS": "certs.example.org"}, "TRUSTED_ISSUERS must list DIDs"),
         ({"INJI_TIMEOUT_SECONDS": "0"}, "INJI_TIMEOUT_SECONDS must be a whole number"),
         ({"INJI_ISSUER_DID": "certify.example.org"}, "INJI_ISSUER_DID must be a DID"),
         ({"DATABASE_URL": "nonsense://"}, "DATABASE_URL must be a database URL"),

@@ -29,10 +29,10 @@ def start_worker(inji, tmp_path, jobs: int, *options: str) -> subprocess.Popen:
         **os.environ,
         "INJI_MOCK_MODE": "false",
         "INJI_API_URL": inji.url,
-        "INJI_API_KEY": inji.api_key,
         "INJI_ISSUER_DID": inji.did,
+        "INJI_HOLDER_KEY_FILE": str(tmp_path / "holder.key"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "MOCK_ISSUER_KEY_FILE": str(tmp_path / "holder.key"),
+        "MOCK_ISSUER_KEY_FILE": str(tmp_path / "issuer.key"),
     }
     env.pop("MONGODB_URI", None)
     return subprocess.Popen(

@@ -17,9 +17,9 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"No certificate has the id or credential id {certificate!r}.")
         try:
-            revoked = revoke(found, by=by, reason=reason)
+            revocation = revoke(found, by=by, reason=reason)
         except RevocationError as exc:
             raise CommandError(str(exc)) from None
-        if not revoked:
-            raise CommandError(f"Certificate {found.credential_id} was already revoked on {found.revoked_at:%Y-%m-%d}.")
-        self.stdout.write(f"Revoked certificate {found.credential_id} (batch {found.batch.batch_number}).")
+        if not revocation.done:
+            raise CommandError(revocation.message)
+        self.stdout.write(f"{revocation.message} Batch {found.batch.batch_number}.")
