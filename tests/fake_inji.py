@@ -154,7 +154,9 @@ class FakeInjiCertify:
                 fake.log.append({"method": self.command, "path": path, "headers": dict(self.headers), "body": raw})
                 route = path.removeprefix("/v1/certify")
                 fault = fake._fault_for(route) or fake._fault_for(route.rsplit("/", 1)[0] + "/")
-                if fault:
+                if not path.startswith("/v1/certify/"):  # every controller lives under server.servlet.path
+                    status, payload = 404, {"error": "not_found"}
+                elif fault:
                     status, payload = fake._fault(fault)
                 else:
                     status, payload = fake.route(self.command, route, self.headers, raw)

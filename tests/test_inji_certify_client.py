@@ -225,3 +225,10 @@ def test_revocation_reaches_certifys_status_list(inji, claims):
     assert inji.revoked(entry["statusListCredential"], int(entry["statusListIndex"]))
     sent = json.loads(inji.requests_to("/credentials/v2/status")[-1]["body"])
     assert "id" not in sent["credentialStatus"]  # an id other than the list's is refused (STATUS_ID_MISMATCH)
+
+
+def test_the_oauth_metadata_is_found_under_the_servlet_path_where_certify_serves_it(inji, claims):
+    client_for(inji).issue(claims, certificate_key="k:0")
+
+    asked = [entry["path"] for entry in inji.log if entry["path"].endswith("/oauth-authorization-server")]
+    assert asked == ["/.well-known/oauth-authorization-server", "/v1/certify/.well-known/oauth-authorization-server"]

@@ -156,10 +156,7 @@ class CertifyClient:
                 f"Inji Certify does not accept {self.holder.alg} proofs for {self.configuration_id} (it lists "
                 f"{_quote(algs)}): set INJI_PROOF_ALG to one of them"
             )
-        servers = metadata.get("authorization_servers") or [self.api_url]
-        server = str(servers[0]).rstrip("/")
-        self._same_origin(server, "the authorization server")
-        authorization = self._get_json(f"{server}/.well-known/oauth-authorization-server", "OAuth server metadata")
+        authorization = self._authorization_server_metadata(metadata)
         credential_endpoint = str(metadata.get("credential_endpoint") or f"{self.api_url}/issuance/credential")
         token_endpoint = str(authorization.get("token_endpoint") or "")
         self._same_origin(credential_endpoint, "the credential endpoint")
@@ -171,6 +168,23 @@ class CertifyClient:
             context=list(definition.get("@context") or []),
             types=list(definition.get("type") or []),
             proof_algs=list(algs),
+        )
+
+    def _authorization_server_metadata(self, metadata: dict) -> dict:
+        """RFC 8414 places it under the authorization server's URL, which Certify names as its bare
+        domain (mosip.certify.authorization.url) while serving the document under its servlet path
+        (OAuthController.java): try the first, then INJI_API_URL."""
+        servers = [str(server).rstrip("/") for server in metadata.get("authorization_servers") or []]
+        for base in [*servers[:1], self.api_url]:
+            self._same_origin(base, "the authorization server")
+            response = self._request("GET", f"{base}/.well-known/oauth-authorization-server")
+            if response.status_code == 200:
+                return _json_object(response, "OAuth server metadata")
+            if response.status_code != 404:
+                raise self._http_error(response, "OAuth server metadata")
+        raise PermanentIssuerError(
+            f"Inji Certify publishes no OAuth server metadata under {self.api_url}/.well-known/: set "
+            "mosip.certify.oauth.* (deploy/inji/certify-agriqcert.properties)"
         )
 
     def push(self, claims: dict) -> str:
