@@ -21,6 +21,8 @@ from core.environment import (
     env_url,
     is_https_or_loopback,
     mongodb_database_name,
+    private_sqlite_file,
+    secret_key,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -28,16 +30,31 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # A real environment variable always wins over the .env file.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-INSECURE_SECRET_KEY = "insecure-development-key-change-me"
-DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_str("SECRET_KEY", INSECURE_SECRET_KEY)
-if not DEBUG and (SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 32):
-    raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 32 characters when DEBUG is off")
+# Off unless asked for: the debug pages show settings and code. scripts/run turns it on for a
+# developer's own machine.
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = secret_key(
+    "SECRET_KEY", debug=DEBUG, embedded=not env_str("MONGODB_URI"), key_file=BASE_DIR / "var" / "secret-key"
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # Where the public pages live; used in credentials (context URL, status list) and QR codes.
 SITE_URL = env_url("SITE_URL", "http://localhost:8000")
+
+# Served over HTTPS (SITE_URL says so): secure cookies, HSTS, and a redirect from plain http.
+HTTPS = SITE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# Preloading HSTS commits the whole domain to HTTPS in browsers for good: the domain's owner
+# decides (SECURE_HSTS_PRELOAD), so check --deploy does not nag about it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+DEFAULT_EXCEPTION_REPORTER_FILTER = "core.error_reports.SecretMaskingFilter"
 
 INSTALLED_APPS = [
     "agriqcert.apps.AgriQCertAdminConfig",
@@ -50,6 +67,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     # Layers, bottom up: core (shared, imports no app) → notifications, certificates → issuance →
     # web (pages) → agriqcert (the project: urls, admin site, the serve command).
     "core",
@@ -61,7 +79,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an oversized request is refused before anything reads it.
+    "core.request_limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.security_headers.ContentSecurityPolicyMiddleware",
     # Serves the admin's, the pages' and the API docs' static files in production too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -70,9 +91,31 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: refuses logins from a client locked out for guessing.
+    "axes.middleware.AxesMiddleware",
 ]
 
+# How many reverse proxies in front of the app add X-Forwarded-For; 0 (the default) trusts only
+# the socket's address. Rate limits and the login throttle count per address (core/client_ip.py).
+NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0, maximum=10)
+if NUM_PROXIES:  # the proxy terminates TLS and says so
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Login throttling (django-axes): 5 wrong passwords for one username from one address lock that
+# pair out for 15 minutes; a success resets the count.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_address"
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+
 ROOT_URLCONF = "agriqcert.urls"
+# No request needs more: a certificate is a few KB, the largest credential a verifier reads 64 KB.
+MAX_REQUEST_BYTES = 256 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 WSGI_APPLICATION = "agriqcert.wsgi.application"
 
 TEMPLATES = [
@@ -92,6 +135,7 @@ TEMPLATES = [
 
 # Django's own tables (users, groups, sessions, admin log) live in SQL; domain data in MongoDB.
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+private_sqlite_file(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Unset: the embedded mode (mongomock in this process). Set: a real server or replica set.
@@ -126,8 +170,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # A JSON API: the HTML forms live in the frontend.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
+    "NUM_PROXIES": NUM_PROXIES,
+    "DEFAULT_PARSER_CLASSES": ["core.request_limits.BoundedJSONParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AgriQCert API",
@@ -143,10 +188,6 @@ SPECTACULAR_SETTINGS = {
         "core.api_schema.add_error_responses",
     ],
 }
-
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -14,7 +14,6 @@ from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from certificates.access import batch_for, certificate_for, visible_batches, visible_certificates
@@ -29,6 +28,7 @@ from certificates.serializers import (
     VerifyRequestSerializer,
     document_errors,
 )
+from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy
 from certificates.verification import verify_credential
 from core.pagination import Pages
@@ -197,10 +197,6 @@ class CertificateShare(APIView):
             raise ValidationError({"importer": [f"No importer has the username {username!r}."]})
         Certificate.objects(pk=certificate.pk).update_one(add_to_set__shared_with=username)
         return Response(CertificateSerializer(certificate.reload()).data)
-
-
-class VerifyThrottle(AnonRateThrottle):
-    rate = "60/min"
 
 
 class Verify(APIView):

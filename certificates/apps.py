@@ -9,7 +9,9 @@ class CertificatesConfig(AppConfig):
 
         from certificates.lifecycle import follow_inspection
         from certificates.models import Batch, Certificate, Inspection, StatusList
+        from certificates.pyld_threads import make_thread_safe
         from core import mongo
 
+        make_thread_safe()
         mongo.register(Batch, Inspection, Certificate, StatusList)
         signals.post_save.connect(follow_inspection, sender=Inspection)

@@ -7,7 +7,6 @@ here under its public URL, so credentials verify offline.
 from __future__ import annotations
 
 import json
-import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -51,20 +50,24 @@ def document_loader() -> FrozenDocumentLoader:
     return _loader(context_url())
 
 
-# PyLD keeps processed contexts in a shared LRU cache (cachetools) that is not thread-safe: the
-# worker's concurrent jobs corrupted it ("KeyError" on eviction). Canonicalisation is CPU-bound
-# under the GIL anyway, so one lock costs next to nothing.
-_PYLD_LOCK = threading.Lock()
+class UndefinedTerm(CanonicalisationError):
+    """Safe mode: a property no context defines would be dropped, and so not signed."""
+
+
+def _refuse_undefined(term: str | None) -> None:
+    raise UndefinedTerm(
+        f"the property {term!r} is not defined by the credential's contexts, so a signature could not cover it"
+    )
 
 
 def canonicalise(document: dict) -> str:
-    """RDF Dataset Canonicalization (URDNA2015 / RDFC-1.0) as N-Quads."""
+    """RDF Dataset Canonicalization (URDNA2015 / RDFC-1.0) as N-Quads, in safe mode: a property
+    no context defines is refused, never silently dropped (jsonld-signatures does the same)."""
+    processor = jsonld.JsonLdProcessor(on_property_dropped=_refuse_undefined)
     try:
-        with _PYLD_LOCK:
-            return jsonld.normalize(
-                document,
-                {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": document_loader()},
-            )
+        return processor.normalize(
+            document, {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": document_loader()}
+        )
     except jsonld.JsonLdError as exc:
         raise CanonicalisationError(_describe(exc)) from None
 

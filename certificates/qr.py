@@ -8,7 +8,6 @@ gets a QR code holding its verification URL instead.
 from __future__ import annotations
 
 import io
-import json
 import zlib
 from dataclasses import dataclass
 
@@ -16,13 +15,22 @@ import base45
 import cbor2
 import segno
 
+from certificates.limits import (
+    MAX_QR_TEXT_CHARS,
+    UnreadableCredential,
+    check_cbor,
+    check_document,
+    inflate,
+    parse_json,
+)
+
 # Version 25 (117×117 modules) is about the densest code phone cameras read reliably from paper.
 MAX_QR_VERSION = 25
 # PixelPass's own default; a certificate's QR fits in about version 22 with it.
 ERROR_CORRECTION = "l"
 
 
-class QRDecodeError(ValueError):
+class QRDecodeError(UnreadableCredential):
     pass
 
 
@@ -31,24 +39,36 @@ def encode_pixelpass(credential: dict) -> str:
 
 
 def decode_pixelpass(text: str) -> dict:
-    """Decode PixelPass QR text back into the credential it carries."""
+    """Decode PixelPass QR text back into the credential it carries, within certificates/limits.py."""
+    text = text.strip()
+    if not text:
+        raise QRDecodeError("empty: there is no QR text")
+    if len(text) > MAX_QR_TEXT_CHARS:
+        raise QRDecodeError(f"longer than the {MAX_QR_TEXT_CHARS} characters a QR code can hold")
     try:
-        compressed = base45.b45decode(text.strip())
-    except (ValueError, TypeError) as exc:
-        raise QRDecodeError(f"not Base45 QR data: {exc}") from None
+        compressed = base45.b45decode(text)
+    except (ValueError, TypeError):
+        raise QRDecodeError("this is not the text of a certificate's QR code (not Base45)") from None
     try:
-        raw = zlib.decompress(compressed)
-    except zlib.error:
-        raise QRDecodeError("the QR data is Base45 but not zlib-compressed") from None
-    try:
-        document = cbor2.loads(raw)
-    except (cbor2.CBORDecodeError, ValueError):
+        raw = inflate(compressed)
+    except UnreadableCredential as exc:
+        raise QRDecodeError(str(exc)) from None
+    if raw[:1] in (b"{", b" "):  # PixelPass also carries plain JSON
         try:
-            document = json.loads(raw)
-        except ValueError:
-            raise QRDecodeError("the QR data holds neither CBOR nor JSON") from None
-    if not isinstance(document, dict):
-        raise QRDecodeError("the QR data does not hold a credential (a JSON object)")
+            return parse_json(raw)
+        except UnreadableCredential as exc:
+            raise QRDecodeError(str(exc)) from None
+    try:
+        check_cbor(raw)
+        document = cbor2.loads(raw)
+    except UnreadableCredential as exc:
+        raise QRDecodeError(str(exc)) from None
+    except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError):
+        raise QRDecodeError("the QR data holds neither CBOR nor JSON") from None
+    try:
+        check_document(document)
+    except UnreadableCredential as exc:
+        raise QRDecodeError(str(exc)) from None
     return document
 
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 from mongoengine import ValidationError as DocumentValidationError
 from rest_framework import serializers
 
+from certificates.limits import MAX_QR_TEXT_CHARS, UnreadableCredential, check_document
 from certificates.models import QUANTITY_UNITS, Certificate
 from certificates.validators import (
     FOREIGN_MATTER_PERCENT,
@@ -115,13 +116,19 @@ class ShareSerializer(serializers.Serializer):
 
 class VerifyRequestSerializer(serializers.Serializer):
     credential = serializers.JSONField(required=False, help_text="The credential as a JSON object")
-    qr = serializers.CharField(required=False, max_length=20000, help_text="The text of its QR code (PixelPass)")
+    qr = serializers.CharField(
+        required=False, max_length=MAX_QR_TEXT_CHARS, help_text="The text of its QR code (PixelPass)"
+    )
 
     def validate(self, attrs: dict) -> dict:
         if ("credential" in attrs) == ("qr" in attrs):
             raise serializers.ValidationError("Send exactly one of 'credential' (a JSON object) or 'qr' (QR text).")
-        if "credential" in attrs and not isinstance(attrs["credential"], dict):
-            raise serializers.ValidationError({"credential": ["A credential is a JSON object."]})
+        if "credential" in attrs:
+            try:
+                check_document(attrs["credential"])
+            except UnreadableCredential as exc:
+                problem = f"Not a credential this service reads: {exc}."
+                raise serializers.ValidationError({"credential": [problem]}) from None
         return attrs
 
 
@@ -139,4 +146,8 @@ class VerificationResultSerializer(serializers.Serializer):
     revocation = CheckSerializer()
     credential_id = serializers.CharField(allow_null=True)
     issuer_id = serializers.CharField(allow_null=True)
+    issuer_label = serializers.CharField(allow_null=True, help_text="who the issuer is, when this service trusts it")
+    certifies = serializers.DictField(
+        allow_null=True, help_text="the goods and inspection it attests (batch_number, product, quantity, unit, …)"
+    )
     checked_at = serializers.CharField()

@@ -49,6 +49,15 @@ def trusted_issuers() -> frozenset[str]:
     return frozenset(trusted)
 
 
+def describe_issuer(did: str) -> str:
+    """Who a trusted issuer is, in words."""
+    if did == settings.INJI_ISSUER_DID:
+        return "this service's Inji Certify issuer"
+    if (settings.INJI_MOCK_MODE or Path(settings.MOCK_ISSUER_KEY_FILE).exists()) and did == local_signing_key().did:
+        return "this service's own issuer"
+    return "an issuer this service is configured to trust"
+
+
 def public_policy() -> VerificationPolicy:
     """For credentials anyone can hand us (API, pages, admin): nothing the credential names is
     fetched, except this deployment's own Inji issuer's did:web document and status lists."""

@@ -19,17 +19,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from certificates.jsonld import CanonicalisationError
 from certificates.keys import KeyFormatError, public_key_from_multibase
+from certificates.limits import UnreadableCredential, check_document, parse_json
 from certificates.proofs import ProofError, single_proof, verify_proof
-from certificates.qr import QRDecodeError, decode_pixelpass
+from certificates.qr import decode_pixelpass
 from certificates.revocation import bit_is_set, parse_entry, status_list_credential
-from certificates.trust import VerificationPolicy, public_policy
+from certificates.trust import VerificationPolicy, describe_issuer, public_policy
 from core.clock import utcnow
 
 HTTP_TIMEOUT_SECONDS = 5
-
-
-class UnreadableCredential(ValueError):
-    """The input is not a credential at all (not JSON, not an object)."""
 
 
 @dataclass
@@ -47,6 +44,9 @@ class VerificationResult:
     revocation: Check
     credential_id: str | None = None
     issuer_id: str | None = None
+    issuer_label: str | None = None  # who the issuer is, in words, when this service knows it
+    # What the credential certifies, read from it once its signature holds (never before).
+    certifies: dict | None = None
     checked_at: str = field(default_factory=lambda: utcnow().isoformat())
 
     @property
@@ -68,23 +68,14 @@ class VerificationResult:
 
 
 def parse_credential(text: str | bytes) -> dict:
-    try:
-        document = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UnreadableCredential(f"not JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise UnreadableCredential("not a credential: expected a JSON object")
-    return document
+    return parse_json(text)
 
 
 def read_credential(text: str) -> dict:
-    """A credential as JSON, or the PixelPass text of its QR code."""
+    """A credential as JSON, or the PixelPass text of its QR code; UnreadableCredential says why not."""
     if text.lstrip().startswith("{"):
-        return parse_credential(text)
-    try:
-        return decode_pixelpass(text.strip())
-    except QRDecodeError as exc:
-        raise UnreadableCredential(f"neither JSON nor QR data ({exc})") from None
+        return parse_json(text)
+    return decode_pixelpass(text)
 
 
 def verify_credential(
@@ -101,6 +92,11 @@ def verify_credential(
     are neither did:key nor did:web).
     """
     policy = policy or public_policy()
+    try:
+        check_document(document)  # before any work whose cost grows with the input
+    except UnreadableCredential as exc:
+        unchecked = Check(None, "not checked")
+        return VerificationResult(Check(False, f"not read: {exc}"), unchecked, unchecked, unchecked, unchecked)
     issuer_id = _issuer_id(document)
     result = VerificationResult(
         signature=Check(False, "not checked"),
@@ -129,12 +125,41 @@ def verify_credential(
         result.issuer = Check(False, f"signed by {controller}, which is not the issuer {issuer_id}")
     else:
         result.issuer = Check(True, f"the issuer {issuer_id} signed it")
+    result.certifies = certified_goods(document)
     if policy.trusts(issuer_id):
-        result.trust = Check(True, f"{issuer_id} is an issuer this service trusts")
+        result.issuer_label = describe_issuer(issuer_id)
+        result.trust = Check(True, f"{issuer_id} is an issuer this service trusts ({result.issuer_label})")
     else:
         result.trust = Check(False, f"signed, but by an issuer this service does not know ({issuer_id})")
     result.revocation = check_revocation(document, policy=policy)
     return result
+
+
+def certified_goods(document: dict) -> dict | None:
+    """The goods and inspection an AgriQualityCertificate attests, as plain values for people."""
+    subject = document.get("credentialSubject")
+    if not isinstance(subject, dict) or not isinstance(subject.get("assessedProduct"), dict):
+        return None
+    product = subject["assessedProduct"]
+    assessment = subject.get("assessment") if isinstance(subject.get("assessment"), dict) else {}
+    quantity = product.get("quantity") if isinstance(product.get("quantity"), dict) else {}
+    exporter = subject.get("exporter") if isinstance(subject.get("exporter"), dict) else {}
+    agency = assessment.get("assessingAgency") if isinstance(assessment.get("assessingAgency"), dict) else {}
+    values = {
+        "batch_number": product.get("batchNumber"),
+        "product": product.get("product"),
+        "variety": product.get("variety"),
+        "quantity": quantity.get("value"),
+        "unit": quantity.get("unit"),
+        "origin_country": product.get("originCountry"),
+        "destination_country": product.get("destinationCountry"),
+        "exporter": exporter.get("name"),
+        "inspected_by": agency.get("name"),
+        "inspected_on": assessment.get("assessmentDate"),
+        "outcome": assessment.get("outcome"),
+        "grade": assessment.get("grade"),
+    }
+    return {key: value for key, value in values.items() if isinstance(value, str | int | float) and value != ""}
 
 
 def _issuer_id(document: dict) -> str | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
+from pathlib import Path
 from urllib.parse import urlparse, urlsplit
 
 import environ
@@ -110,3 +112,46 @@ def is_https_or_loopback(url: str) -> bool:
         return ipaddress.ip_address(parts.hostname).is_loopback
     except ValueError:
         return False
+
+
+def secret_key(name: str, *, debug: bool, embedded: bool, key_file: Path) -> str:
+    """SECRET_KEY from the environment, strong enough when DEBUG is off.
+
+    Unset, the embedded mode (one process on one machine) keeps a random key in `key_file`
+    (created 0600), so `scripts/run` works without configuration; a MongoDB deployment, whose web
+    processes and machines must share one key, must set it.
+    """
+    value = env_str(name)
+    if value:
+        if not debug and (len(value) < 50 or len(set(value)) < 10):
+            raise ImproperlyConfigured(
+                f"{name} must be a random value of at least 50 characters with at least 10 different ones "
+                "when DEBUG is off, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
+        return value
+    if not embedded and not debug:
+        raise ImproperlyConfigured(
+            f"{name} must be set when MONGODB_URI is set and DEBUG is off (all web processes must share it)"
+        )
+    key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip() or _unreadable(key_file)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()
+
+
+def _unreadable(key_file: Path) -> str:
+    raise ImproperlyConfigured(f"{key_file} is empty: delete it and start again, or set SECRET_KEY")
+
+
+def private_sqlite_file(database: dict) -> None:
+    """Users' password hashes and sessions live in SQLite's file: readable by this user only."""
+    if database.get("ENGINE") != "django.db.backends.sqlite3" or str(database.get("NAME", "")).startswith(":"):
+        return
+    path = Path(database["NAME"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)

@@ -58,12 +58,19 @@ def test_the_status_list_credential_verifies_with_jsonld_signatures(certificate,
     assert independent_verify(status_list_credential(certificate.status_list_id), tmp_path)["verified"] is True
 
 
-def test_an_undefined_term_would_fail_there_even_when_we_sign_it(certificate, tmp_path):
+def test_an_undefined_term_is_refused_there_and_here_alike(certificate, tmp_path):
+    from certificates.jsonld import UndefinedTerm
     from certificates.signing import sign
+    from certificates.verification import verify_credential
 
     document = {k: v for k, v in certificate.credential.items() if k != "proof"}
     document["credentialSubject"]["colour"] = "golden"  # no context defines it
+    smuggled = {**certificate.credential, "credentialSubject": document["credentialSubject"]}
 
-    result = independent_verify(sign(document, "2026-01-01T00:00:00Z"), tmp_path)
+    with pytest.raises(UndefinedTerm, match="colour"):
+        sign(document, "2026-01-01T00:00:00Z")  # we never sign what a signature cannot cover
+    ours = verify_credential(smuggled)  # an unsigned term added to a genuine certificate
+    theirs = independent_verify(smuggled, tmp_path)
 
-    assert result["verified"] is False and "Safe mode" in result["error"]
+    assert ours.valid is False and "'colour' is not defined" in ours.signature.reason
+    assert theirs["verified"] is False and "Safe mode" in theirs["error"]

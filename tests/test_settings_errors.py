@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+STRONG_KEY = "kT4-vQ9_xR2mZ7pL0sW8nB5cY3hJ6dF1gA-eU_iO" * 2
 
 
 def run_check(**env: str) -> subprocess.CompletedProcess:
@@ -32,9 +33,13 @@ def run_check(**env: str) -> subprocess.CompletedProcess:
         ({"WORKER_CONCURRENCY": "0"}, "WORKER_CONCURRENCY must be a whole number"),
         ({"WORKER_POLL_INTERVAL_MS": "soon"}, "WORKER_POLL_INTERVAL_MS must be a whole number"),
         ({"INJI_MOCK_MODE": "maybe"}, "INJI_MOCK_MODE must be true or false"),
-        ({"DEBUG": "false", "SECRET_KEY": ""}, "SECRET_KEY must be set"),
-        ({"MONGODB_URI": "http://db.example.org/agriqcert"}, "MONGODB_URI must start with mongodb://"),
-        ({"MONGODB_URI": "mongodb://db.example.org"}, "MONGODB_URI must name the database"),
+        ({"SECRET_KEY": "", "MONGODB_URI": "mongodb://db.example.org/agriqcert"}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "x" * 64}, "SECRET_KEY must be a random value of at least 50 characters"),
+        (
+            {"SECRET_KEY": STRONG_KEY, "MONGODB_URI": "http://db.example.org/agriqcert"},
+            "MONGODB_URI must start with mongodb://",
+        ),
+        ({"SECRET_KEY": STRONG_KEY, "MONGODB_URI": "mongodb://db.example.org"}, "MONGODB_URI must name the database"),
         ({"INJI_MOCK_MODE": "false"}, "INJI_API_URL must be set when INJI_MOCK_MODE is false"),
         ({"INJI_API_URL": "certify.example.org"}, "INJI_API_URL must be a URL"),
         (

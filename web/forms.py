@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from certificates.limits import MAX_CREDENTIAL_BYTES
 from certificates.models import QUANTITY_UNITS
 from certificates.validators import (
     FOREIGN_MATTER_PERCENT,
@@ -61,6 +62,7 @@ class VerifyForm(forms.Form):
     text = forms.CharField(
         label="Credential JSON or QR text",
         required=False,
+        max_length=MAX_CREDENTIAL_BYTES,
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
     )
     file = forms.FileField(label="…or upload the credential file", required=False)
@@ -69,8 +71,10 @@ class VerifyForm(forms.Form):
         data = super().clean()
         upload = data.get("file")
         if upload:
-            if upload.size > 2_000_000:
-                raise forms.ValidationError("That file is too large to be a credential (over 2 MB).")
+            if upload.size > MAX_CREDENTIAL_BYTES:
+                raise forms.ValidationError(
+                    f"That file is too large to be a credential (over {MAX_CREDENTIAL_BYTES // 1024} KB)."
+                )
             try:
                 data["text"] = upload.read().decode("utf-8")
             except UnicodeDecodeError:

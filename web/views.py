@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -15,9 +17,11 @@ from mongoengine import NotUniqueError
 from mongoengine import ValidationError as DocumentValidationError
 
 from certificates.access import batch_for, certificate_for, owns
+from certificates.countries import country_name
 from certificates.models import Batch, BatchStatus, Certificate, Inspection
 from certificates.qr import certificate_qr
 from certificates.serializers import document_errors
+from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy
 from certificates.verification import UnreadableCredential, read_credential, verify_credential
 from core.clock import utcnow
@@ -175,10 +179,58 @@ def _checks(result) -> dict:
     for name, check in result.checks.items():
         title, meaning = CHECK_WORDS[name]
         rows.append({"title": title, "ok": check.ok, "meaning": meaning, "reason": check.reason})
-    return {"valid": result.valid, "rows": rows, "issuer": result.issuer_id, "credential_id": result.credential_id}
+    return {
+        "valid": result.valid,
+        "rows": rows,
+        "issuer": result.issuer_id,
+        "issuer_label": result.issuer_label,
+        "credential_id": result.credential_id,
+        "goods": _goods(result.certifies) if result.signature.ok else None,
+    }
+
+
+def _goods(certifies: dict | None) -> list[tuple[str, str]] | None:
+    """What a certificate attests, in words a customs officer matches against the goods."""
+    if not certifies:
+        return None
+    rows = []
+    product = " ".join(str(certifies[k]) for k in ("product", "variety") if k in certifies)
+    if product:
+        rows.append(("Product", product))
+    if "batch_number" in certifies:
+        rows.append(("Batch", str(certifies["batch_number"])))
+    if "quantity" in certifies:
+        amount = f"{certifies['quantity']:,.3f}".rstrip("0").rstrip(".")
+        rows.append(("Quantity", f"{amount} {certifies.get('unit', '')}".strip()))
+    for key, label in (("origin_country", "Origin"), ("destination_country", "Destination")):
+        if key in certifies:
+            rows.append((label, country_name(str(certifies[key])) or str(certifies[key])))
+    if "exporter" in certifies:
+        rows.append(("Exporter", str(certifies["exporter"])))
+    inspection = [str(certifies[k]) for k in ("inspected_by",) if k in certifies]
+    if "inspected_on" in certifies:
+        try:
+            inspection.append(f"on {datetime.fromisoformat(str(certifies['inspected_on'])):%-d %B %Y}")
+        except ValueError:
+            inspection.append(str(certifies["inspected_on"]))
+    if inspection:
+        rows.append(("Inspected by", " ".join(inspection)))
+    if "outcome" in certifies:
+        grade = f", grade {certifies['grade']}" if "grade" in certifies else ""
+        rows.append(("Inspection result", f"{str(certifies['outcome']).capitalize()}{grade}"))
+    return rows
 
 
 def verify_page(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        throttle = VerifyThrottle()
+        if not throttle.allow_request(request, None):
+            wait = int(throttle.wait() or 60)
+            context = {
+                "form": VerifyForm(),
+                "problem": f"Too many verifications from your address: try again in {wait} s.",
+            }
+            return render(request, "web/verify.html", context, status=429)
     form = VerifyForm(request.POST or None, request.FILES or None)
     checks, problem = None, None
     if request.method == "POST" and form.is_valid():

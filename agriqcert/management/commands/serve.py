@@ -29,6 +29,11 @@ class Command(BaseCommand):
         if demo:
             if not settings.EMBEDDED_MODE:
                 raise CommandError("--demo only runs in the embedded mode; unset MONGODB_URI or drop --demo.")
+            if not settings.DEBUG:
+                raise CommandError(
+                    "--demo creates accounts whose password is published: it runs only with DEBUG=true "
+                    "(scripts/run sets it for a developer's machine)."
+                )
             self.create_demo_users()
             batches = create_demo_data()
             self.stdout.write(f"Demo data: {', '.join(b.batch_number for b in batches)}")

@@ -3,6 +3,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
+from certificates.limits import MAX_CREDENTIAL_BYTES
 from certificates.trust import operator_policy
 from certificates.verification import UnreadableCredential, read_credential, verify_credential
 
@@ -27,11 +28,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: str, offline: bool, as_json: bool, trust: list[str], **options) -> None:
         try:
+            # Never more than a credential can be: a huge file is refused, not read whole.
             if file == "-":
-                text = sys.stdin.read()
+                text = sys.stdin.read(MAX_CREDENTIAL_BYTES + 1)
             else:
                 with open(file, encoding="utf-8") as handle:
-                    text = handle.read()
+                    text = handle.read(MAX_CREDENTIAL_BYTES + 1)
             document = read_credential(text)
         except (OSError, UnicodeDecodeError, UnreadableCredential) as exc:
             self.stderr.write(f"Cannot read a credential from {file}: {exc}")
