@@ -22,8 +22,7 @@ class SecretMaskingFilter(SafeExceptionReporterFilter):
     hidden_settings = re.compile("API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|URI|DSN|DATABASE_URL", flags=re.I)
 
     def cleanse_setting(self, key, value):
-        cleansed = super().cleanse_setting(key, value)
-        return mask_uri_credentials(cleansed) if isinstance(cleansed, str) else cleansed
+        return self._mask(super().cleanse_setting(key, value))
 
     def get_safe_settings(self):
         return {key: self._mask(value) for key, value in super().get_safe_settings().items()}
@@ -32,7 +31,7 @@ class SecretMaskingFilter(SafeExceptionReporterFilter):
         return {key: self._mask(value) for key, value in super().get_safe_request_meta(request).items()}
 
     def _mask(self, value):
-        if isinstance(value, str):
+        if type(value) is str:  # (lazy objects pass isinstance(…, str) without being strings)
             return mask_uri_credentials(value)
         if isinstance(value, dict):
             return {key: self._mask(item) for key, item in value.items()}
