@@ -207,6 +207,7 @@ ISSUANCE_MAX_ATTEMPTS = 3
 WORKER_RETRY_BASE_SECONDS = env_int("WORKER_RETRY_BASE_SECONDS", 30, minimum=0)
 WORKER_RETRY_MAX_SECONDS = env_int("WORKER_RETRY_MAX_SECONDS", 900, minimum=1)
 JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 180, minimum=1)
 # In the embedded mode the web server runs the worker in background threads.
 EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", True)
 

@@ -25,7 +25,8 @@ def connect(uri: str = "", database: str = "agriqcert") -> None:
     embedded.connect(database)
     # An embedded database is new at every start, so its unique and claim indexes must exist
     # before the first write.
-    ensure_indexes()
+    for document in _documents:
+        _create_indexes(document)
 
 
 def register(*documents: type[mongoengine.Document]) -> None:
@@ -34,17 +35,18 @@ def register(*documents: type[mongoengine.Document]) -> None:
         if document not in _documents:
             _documents.append(document)
             if _embedded:
-                document.ensure_indexes()
+                _create_indexes(document)
 
 
 def document_classes() -> list[type[mongoengine.Document]]:
     return list(_documents)
 
 
-def ensure_indexes() -> list[str]:
-    """Create every index the registered documents declare; safe to run any number of times."""
-    created = []
-    for document in _documents:
-        document.ensure_indexes()
-        created.append(document._get_collection_name())
-    return created
+def is_embedded() -> bool:
+    return _embedded
+
+
+def _create_indexes(document: type[mongoengine.Document]) -> None:
+    from core.indexes import create_all
+
+    create_all(document)

@@ -21,12 +21,12 @@ from datetime import timedelta
 from bson import ObjectId
 from django.conf import settings
 
-from core import mongo
 from core.clock import utcnow
 from issuance import queue
 from issuance.inji import issue_credential
 from issuance.models import HEARTBEAT_EVERY_AT_MOST, IssuanceJob, JobStatus, WorkerHeartbeat
 from issuance.processing import JobOutcome, JobResult, process, retry_later
+from notifications.delivery import purge_expired as purge_expired_notifications
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,6 @@ class Worker:
 
     def run(self, *, once: bool = False) -> dict:
         """Process jobs until stop() (or, with once, until nothing is due); returns a summary."""
-        mongo.ensure_indexes()
         queue.on_enqueue(self.wake)
         with _running_lock:
             _running.append(self)
@@ -202,9 +201,9 @@ class Worker:
             self._wake.set()
         if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
             self._last_purge = time.monotonic()
-            purged = queue.purge_expired()
-            if purged:
-                log.info("worker=%s outcome=purged jobs=%d", self.id, purged)
+            purged, notifications = queue.purge_expired(), purge_expired_notifications()
+            if purged or notifications:
+                log.info("worker=%s outcome=purged jobs=%d notifications=%d", self.id, purged, notifications)
 
     def renew_leases(self) -> None:
         with self._lock:

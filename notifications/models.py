@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 
+from django.conf import settings
 from mongoengine import DateTimeField, Document, ObjectIdField, StringField
 
 from core.clock import utcnow
@@ -28,12 +30,25 @@ class Notification(Document):
     emailed_at = DateTimeField()
     # Set when the same event must never notify twice (a worker retrying after a crash).
     dedupe_key = StringField()
+    # Read or not, a notification goes NOTIFICATION_RETENTION_DAYS after it was made (TTL index).
+    expires_at = DateTimeField(default=lambda: utcnow() + timedelta(days=settings.NOTIFICATION_RETENTION_DAYS))
+
+    # A sparse unique index still indexes an explicit null; the partial index counts only strings.
+    obsolete_indexes = ("dedupe_key_1",)
 
     meta = {
         "collection": "notifications",
         "auto_create_index": False,
         "indexes": [
-            ("recipient", "read_at", "-created_at"),
-            {"fields": ["dedupe_key"], "unique": True, "sparse": True},
+            ("recipient", "read_at", "-created_at"),  # unread counts
+            ("recipient", "-created_at"),  # a user's list, newest first
+            "-created_at",  # the admin's list
+            {
+                "fields": ["dedupe_key"],
+                "name": "dedupe",
+                "unique": True,
+                "partialFilterExpression": {"dedupe_key": {"$type": "string"}},
+            },
+            {"fields": ["expires_at"], "name": "retention_ttl", "expireAfterSeconds": 0},
         ],
     }

@@ -1,7 +1,9 @@
 """Shared fixtures: a fresh MongoDB for every test, named actors, demo documents.
 
 Tests run on embedded mongomock; set MONGODB_TEST_URI=mongodb://host/agriqcert_test to run the
-same suite against a real server (each test then starts from empty collections).
+same suite against a real server. Its database is emptied before every test, so its name must end
+in "_test" (a URI naming a production database is refused); indexes are built once per session
+and subprocess tests (workers, the run command) use the same server.
 """
 
 from __future__ import annotations
@@ -12,20 +14,40 @@ import mongoengine
 import pytest
 
 from certificates.models import Batch
-from core import mongo
+from core import indexes, mongo
+from core.environment import mongodb_database_name
 from tests.factories import make_batch
 
 MONGODB_TEST_URI = os.environ.get("MONGODB_TEST_URI", "")
 
 
+def database_env(env: dict) -> dict:
+    """`env` for a subprocess that must use the same MongoDB as the tests (or its own embedded one)."""
+    env = {key: value for key, value in env.items() if key != "MONGODB_URI"}
+    return {**env, "MONGODB_URI": MONGODB_TEST_URI} if MONGODB_TEST_URI else env
+
+
+@pytest.fixture(scope="session")
+def real_server():
+    """With MONGODB_TEST_URI: check the database may be wiped, build its indexes once."""
+    if not MONGODB_TEST_URI:
+        return
+    name = mongodb_database_name("MONGODB_TEST_URI", MONGODB_TEST_URI)
+    if not name.endswith("_test"):
+        pytest.exit(f"MONGODB_TEST_URI names the database {name!r}; the tests empty it, so its name must end in _test")
+    mongo.connect(MONGODB_TEST_URI)
+    for outcome in indexes.ensure():
+        assert not outcome.failures, outcome.failures
+
+
 @pytest.fixture(autouse=True)
-def mongodb():
-    mongo.connect(MONGODB_TEST_URI, "agriqcert_test")
+def mongodb(real_server):
+    mongo.connect(MONGODB_TEST_URI, "agriqcert_test")  # embedded: a new, empty store each time
     if MONGODB_TEST_URI:
         db = mongoengine.get_db()
         for name in db.list_collection_names():
-            db.drop_collection(name)
-        mongo.ensure_indexes()
+            if not name.startswith("system."):
+                db[name].delete_many({})
     yield mongoengine.get_db()
     mongoengine.disconnect()
 

@@ -50,7 +50,7 @@ def test_the_run_command_serves_the_app_and_certifies_the_demo_batch(tmp_path):
         "WORKER_POLL_INTERVAL_MS": "200",
         "DEBUG": "true",  # as scripts/run sets it: the demo accounts exist only on a developer's machine
     }
-    env.pop("MONGODB_URI", None)
+    env.pop("MONGODB_URI", None)  # the demo runs only on the embedded store
     process = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--demo", f"127.0.0.1:{port}"],
         cwd=ROOT,

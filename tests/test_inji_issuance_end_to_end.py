@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from certificates.models import Certificate
 from core.clock import utcnow
 from issuance.models import IssuanceJob, JobStatus
+from tests.conftest import database_env
 from tests.factories import make_inspection, run_due_jobs
 from tests.fake_inji import FakeInjiCertify
 
@@ -44,7 +45,7 @@ def test_the_worker_process_issues_through_inji_certify(inji, tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "MOCK_ISSUER_KEY_FILE": str(tmp_path / "issuer.key"),
     }
-    env.pop("MONGODB_URI", None)
+    env = database_env(env)  # the tests' own MongoDB when MONGODB_TEST_URI is set
 
     result = subprocess.run(
         [sys.executable, "tests/worker_process.py", "2", "--once"],

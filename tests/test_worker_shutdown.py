@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import database_env
 from tests.fake_inji import FakeInjiCertify
 from tests.waiting import Lines, wait_until
 
@@ -34,7 +35,7 @@ def start_worker(inji, tmp_path, jobs: int, *options: str) -> subprocess.Popen:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "MOCK_ISSUER_KEY_FILE": str(tmp_path / "issuer.key"),
     }
-    env.pop("MONGODB_URI", None)
+    env = database_env(env)  # the tests' own MongoDB when MONGODB_TEST_URI is set
     return subprocess.Popen(
         [sys.executable, "tests/worker_process.py", str(jobs), *options],
         cwd=ROOT,

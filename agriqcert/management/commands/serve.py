@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from certificates.demo import create_demo_data
+from core import indexes
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, ensure_role_groups
 from issuance.worker import Worker
 
@@ -25,6 +27,11 @@ class Command(BaseCommand):
         parser.add_argument("--demo", action="store_true", help="create demo users and batches (embedded mode)")
 
     def handle(self, *args, addrport: str, demo: bool, **options) -> None:
+        if not settings.EMBEDDED_MODE:
+            try:
+                indexes.require()
+            except ImproperlyConfigured as exc:
+                raise CommandError(str(exc)) from None
         call_command("migrate", interactive=False, verbosity=0)
         if demo:
             if not settings.EMBEDDED_MODE:

@@ -2,8 +2,10 @@ import os
 import signal
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
+from core import indexes, mongo
 from issuance.worker import Worker
 
 
@@ -30,6 +32,11 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="process everything due, then exit")
 
     def handle(self, *args, concurrency, poll_interval, grace, once, **options) -> None:
+        if not mongo.is_embedded():
+            try:
+                indexes.require()  # workers no longer build indexes: ensure_indexes does, once per deploy
+            except ImproperlyConfigured as exc:
+                raise CommandError(str(exc)) from None
         worker = Worker(
             concurrency=concurrency or settings.WORKER_CONCURRENCY,
             poll_interval_ms=poll_interval or settings.WORKER_POLL_INTERVAL_MS,
