@@ -32,7 +32,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         batches = batches.filter(status=status)
     q = request.GET.get("q", "").strip()
     if q:
-        batches = batches.filter(batch_number__istartswith=q)
+        batches = Batch.matching(batches, q)
     page = paginate(request, batches)
     return render(
         request,

@@ -45,7 +45,7 @@ BATCH_FILTERS = [
     OpenApiParameter("status", str, enum=list(BatchStatus)),
     OpenApiParameter("product", str, description="exact product name, e.g. Rice"),
     OpenApiParameter("origin_country", str, description="ISO 3166-1 alpha-2"),
-    OpenApiParameter("q", str, description="batch number prefix"),
+    OpenApiParameter("q", str, description="batch number prefix (any case)"),
 ]
 
 
@@ -62,7 +62,7 @@ class BatchList(APIView):
             if request.query_params.get(field):
                 batches = batches.filter(**{field: request.query_params[field]})
         if request.query_params.get("q"):
-            batches = batches.filter(batch_number__startswith=request.query_params["q"])
+            batches = Batch.matching(batches, request.query_params["q"])
         return paginated(self, request, batches, BatchSerializer)
 
     @extend_schema(request=BatchSerializer, responses={201: BatchSerializer}, summary="Submit a batch (exporters)")

@@ -64,6 +64,8 @@ def check_document(document: object) -> None:
             if objects > MAX_OBJECTS:
                 raise UnreadableCredential(f"more than {MAX_OBJECTS} objects, which no certificate has")
             for name, item in value.items():
+                if not isinstance(name, str):  # CBOR maps may have any key; JSON-LD needs text
+                    raise UnreadableCredential(f"a property name is not text ({type(name).__name__})")
                 _check_string(name, "a property name")
                 pending.append((item, depth + 1, name))
         elif isinstance(value, list):

@@ -34,6 +34,7 @@ from certificates.validators import (
     validate_hs_code,
 )
 from core.clock import utcnow
+from core.documents import prefix_range
 
 QUANTITY_UNITS = ("kg", "t", "lb", "bag", "carton")
 
@@ -48,6 +49,8 @@ class BatchStatus(StrEnum):
 
 class Batch(Document):
     batch_number = StringField(required=True, unique=True, validation=document_rule(validate_batch_number))
+    # The batch number in upper case, for case-insensitive prefix search served by an index.
+    search_key = StringField()
     exporter = StringField(required=True, max_length=150)  # the exporter's username
     exporter_name = StringField(required=True, max_length=200)  # organisation, as on the certificate
     product = StringField(required=True, max_length=100)
@@ -67,13 +70,33 @@ class Batch(Document):
     meta = {
         "collection": "batches",
         "auto_create_index": False,
-        "indexes": [("exporter", "-created_at"), "status", "-created_at"],
+        "indexes": [
+            ("exporter", "-created_at"),
+            ("exporter", "search_key"),
+            ("status", "created_at"),
+            "-created_at",
+            "search_key",
+        ],
     }
 
     def clean(self) -> None:
         if self.harvest_date and self.harvest_date > date.today():
             raise ValidationError("harvest_date cannot be in the future", field_name="harvest_date")
+        self.search_key = (self.batch_number or "").upper()
         self.updated_at = utcnow()
+
+    @classmethod
+    def backfill(cls) -> int:
+        """Give batches stored before search_key existed their key (run by ensure_indexes)."""
+        filled = 0
+        for batch in cls.objects(search_key=None).only("batch_number"):
+            filled += cls.objects(pk=batch.pk).update_one(set__search_key=batch.batch_number.upper())
+        return filled
+
+    @classmethod
+    def matching(cls, queryset, prefix: str):
+        """`queryset` narrowed to batch numbers starting with `prefix`, in any case."""
+        return queryset.filter(**prefix_range("search_key", prefix.upper()))
 
     @property
     def status_label(self) -> str:
@@ -106,7 +129,12 @@ class Inspection(Document):
     meta = {
         "collection": "inspections",
         "auto_create_index": False,
-        "indexes": [("batch", "-inspected_at")],
+        "indexes": [
+            ("batch", "-inspected_at"),
+            ("inspector", "-inspected_at"),
+            ("outcome", "-inspected_at"),
+            "-inspected_at",
+        ],
     }
 
     def clean(self) -> None:
@@ -160,7 +188,14 @@ class Certificate(Document):
     meta = {
         "collection": "certificates",
         "auto_create_index": False,
-        "indexes": [("batch", "-issued_at"), "inspection", "status", ("exporter", "-issued_at"), "shared_with"],
+        "indexes": [
+            ("batch", "-issued_at"),
+            ("inspection", "-revision"),
+            ("status", "-issued_at"),
+            ("exporter", "-issued_at"),
+            ("shared_with", "-issued_at"),
+            "-issued_at",
+        ],
     }
 
     @property

@@ -1,9 +1,10 @@
 """PyLD's shared caches, made safe for threads (the only PyLD internals this project touches).
 
-PyLD keeps processed contexts in two module-level cachetools LRUCaches that are not thread-safe:
-the worker's concurrent jobs corrupted them ("KeyError" on eviction). A process-wide lock around
-all of canonicalisation fixed that but made every signature wait for every other — a stranger's
-slow verification stalled the worker and the pages. Here only the cache operations are
+PyLD keeps processed contexts in cachetools LRUCaches that are not thread-safe — two at module
+level, and one inside every cached ResolvedContext, which threads share through the first — and
+the worker's concurrent jobs corrupted them ("KeyError" on eviction, "jsonld.NormalizeError"). A
+process-wide lock around all of canonicalisation fixed that but made every signature wait for every
+other — a stranger's slow verification stalled the worker and the pages. Here only the cache operations are
 serialised (microseconds), and canonicalisations run side by side.
 
 Written for PyLD 3.3.0 with cachetools 8: `make_thread_safe()` refuses any other version, or a
@@ -18,7 +19,7 @@ from typing import Any
 
 from cachetools import LRUCache
 from django.core.exceptions import ImproperlyConfigured
-from pyld import jsonld
+from pyld import jsonld, resolved_context
 
 PATCHED_VERSION = "3.3.0"
 CACHES = ("_resolved_context_cache", "_inverse_context_cache")
@@ -62,3 +63,7 @@ def make_thread_safe() -> None:
         if not isinstance(cache, LRUCache):
             raise ImproperlyConfigured(f"PyLD {installed} has no LRUCache jsonld.{name} for pyld_threads.py to replace")
         setattr(jsonld, name, LockedLRUCache(maxsize=cache.maxsize))
+    # ResolvedContext.__init__ builds its per-context cache from this module-level name.
+    if getattr(resolved_context, "LRUCache", None) not in (LRUCache, LockedLRUCache):
+        raise ImproperlyConfigured(f"PyLD {installed} no longer builds ResolvedContext caches from LRUCache")
+    resolved_context.LRUCache = LockedLRUCache

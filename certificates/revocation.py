@@ -115,36 +115,41 @@ def register_publisher(via: str, publish: Callable[[dict], None]) -> None:
 def revoke(certificate: Certificate, *, by: str, reason: str) -> Revocation:
     """Revoke `certificate` and have its issuer's status list say so.
 
-    Revoking an already revoked certificate whose issuer did not take the revocation tries the
-    issuer again, so an operator repairs a half-done revocation by revoking again."""
+    The status-list bit is set first and the certificate marked second, both idempotent: a crash or
+    failover in between leaves a certificate verifiers already see as revoked, and revoking again
+    completes it. Revoking an already revoked certificate re-applies the bit, which repairs a
+    revocation whose bit never landed (or that its issuer did not take)."""
     if not reason.strip():
         raise RevocationError("a reason is required to revoke a certificate")
+    certificate.reload()
+    was_published = certificate.revocation_published
     now = utcnow()
+    problem = _publish(certificate, now)
     updated = Certificate.objects(pk=certificate.pk, status=CertificateStatus.ACTIVE).update_one(
         set__status=CertificateStatus.REVOKED, set__revoked_at=now, set__revoked_by=by, set__revocation_reason=reason
     )
-    certificate.reload()
-    name = f"Certificate {certificate.credential_id}"
-    if not updated and certificate.revocation_published is not False:
-        return Revocation(
-            RevocationOutcome.ALREADY_REVOKED, f"{name} was already revoked on {certificate.revoked_at:%Y-%m-%d}."
-        )
-    if updated:
-        Batch.objects(pk=certificate.batch.pk).update_one(set__status=BatchStatus.REVOKED)
-        log.info("certificate=%s batch=%s outcome=revoked by=%s", certificate.credential_id, certificate.batch.pk, by)
-    problem = _publish(certificate, now)
     Certificate.objects(pk=certificate.pk).update_one(
         set__revocation_published=problem is None, set__revocation_publish_error=problem
     )
-    if problem is None:
-        outcome = RevocationOutcome.REVOKED if updated else RevocationOutcome.REPAIRED
-        return Revocation(outcome, f"{name} is revoked; verifiers now see it as revoked.")
-    log.warning("certificate=%s outcome=revocation_not_published error=%s", certificate.credential_id, problem)
-    return Revocation(
-        RevocationOutcome.NOT_PUBLISHED,
-        f"{name} is revoked here, but its issuer did not take the revocation ({problem}); verifiers that read "
-        "the issuer's status list still see it as valid. Revoke it again to retry.",
-    )
+    certificate.reload()
+    name = f"Certificate {certificate.credential_id}"
+    if updated:
+        Batch.objects(pk=certificate.batch.pk).update_one(set__status=BatchStatus.REVOKED)
+        log.info("certificate=%s batch=%s outcome=revoked by=%s", certificate.credential_id, certificate.batch.pk, by)
+    if problem is not None:
+        log.warning("certificate=%s outcome=revocation_not_published error=%s", certificate.credential_id, problem)
+        return Revocation(
+            RevocationOutcome.NOT_PUBLISHED,
+            f"{name} is revoked here, but its issuer did not take the revocation ({problem}); verifiers that read "
+            "the issuer's status list still see it as valid. Revoke it again to retry.",
+        )
+    if updated:
+        return Revocation(RevocationOutcome.REVOKED, f"{name} is revoked; verifiers now see it as revoked.")
+    if was_published is False:
+        return Revocation(RevocationOutcome.REPAIRED, f"{name} is revoked; verifiers now see it as revoked.")
+    when = f" on {certificate.revoked_at:%Y-%m-%d}" if certificate.revoked_at else ""
+    already = f"{name} was already revoked{when}."
+    return Revocation(RevocationOutcome.ALREADY_REVOKED, already)
 
 
 def _publish(certificate: Certificate, now: datetime) -> str | None:

@@ -24,3 +24,11 @@ def get_document_or_404(queryset: Any, message: str, *, pk: object) -> Any:
     if document is None:
         raise Http404(message)
     return document
+
+
+def prefix_range(field: str, prefix: str) -> dict:
+    """A filter for values of `field` starting with `prefix`, as an index range.
+
+    MongoEngine's startswith sends a regex with the `u` flag, for which MongoDB derives no index
+    bounds (MongoEngine issue #2512): every prefix search would scan the collection."""
+    return {f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"}

@@ -10,7 +10,7 @@ import ipaddress
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import urlparse, urlsplit
+from urllib.parse import parse_qs, urlparse, urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -96,6 +96,18 @@ def mongodb_database_name(name: str, uri: str) -> str:
     database = parsed.path.lstrip("/")
     if not database:
         raise ImproperlyConfigured(f"{name} must name the database, e.g. mongodb://host:27017/agriqcert")
+    options = {key.lower(): values[-1] for key, values in parse_qs(parsed.query).items()}
+    if options.get("readpreference", "primary").lower() != "primary":
+        raise ImproperlyConfigured(
+            f"{name} asks for readPreference={options['readpreference']}: AgriQCert reads its own writes (a "
+            "certificate just stored, a job just claimed) and must read from the primary; remove the option"
+        )
+    for option, required in (("w", "majority"), ("retrywrites", "true")):
+        if option in options and options[option].lower() != required:
+            raise ImproperlyConfigured(
+                f"{name} sets {option}={options[option]}: AgriQCert needs {option}={required} so that an "
+                "acknowledged claim or certificate survives a failover; remove the option"
+            )
     return database
 
 

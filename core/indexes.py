@@ -116,6 +116,9 @@ def ensure() -> list[Outcome]:
                 failures.append(_conflict(spec, exc))
             else:
                 created.append(spec["name"])
+        backfill = getattr(document, "backfill", None)  # derived keys for documents stored before them
+        if backfill is not None and not failures:
+            backfill()
         outcomes.append(Outcome(collection.name, created, dropped, failures))
     return outcomes
 

@@ -18,7 +18,17 @@ def connect(uri: str = "", database: str = "agriqcert") -> None:
     mongoengine.disconnect()
     _embedded = not uri
     if uri:
-        mongoengine.connect(host=uri, uuidRepresentation="standard", tz_aware=True)
+        # Writes acknowledged by a majority survive a failover (w=1 ones can be rolled back: a
+        # claim or a certificate lost); reads from the primary see this process's own writes.
+        mongoengine.connect(
+            host=uri,
+            uuidRepresentation="standard",
+            tz_aware=True,
+            w="majority",
+            readPreference="primary",
+            retryWrites=True,
+            retryReads=True,
+        )
         return
     from core import embedded
 

@@ -122,6 +122,10 @@ class IssuanceJob(Document):
             {"fields": ["inspection_id"], "name": "by_inspection"},
             {"fields": ["-created_at"], "name": "newest"},
             {"fields": ["status", "-created_at"], "name": "by_status"},
+            {"fields": ["batch_id", "-created_at"], "name": "by_batch_id"},
+            {"fields": ["trigger", "-created_at"], "name": "by_trigger"},
+            # Jobs that gave up, most recent first (status, gave-up list, admin).
+            {"fields": ["status", "next_attempt_at", "-finished_at"], "name": "gave_up"},
         ],
     }
 

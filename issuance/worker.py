@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from bson import ObjectId
 from django.conf import settings
+from pymongo.errors import PyMongoError
 
 from core.clock import utcnow
 from issuance import queue
@@ -31,6 +32,7 @@ from notifications.delivery import purge_expired as purge_expired_notifications
 log = logging.getLogger(__name__)
 
 PURGE_EVERY_SECONDS = 600
+OUTAGE_BACKOFF_MIN_SECONDS, OUTAGE_BACKOFF_MAX_SECONDS = 0.5, 30.0
 HEARTBEAT_RETENTION = timedelta(days=7)
 
 _running: list[Worker] = []
@@ -80,7 +82,10 @@ class Worker:
         queue.on_enqueue(self.wake)
         with _running_lock:
             _running.append(self)
-        self.beat()
+        try:
+            self.beat()
+        except PyMongoError as exc:  # an outage at start: the maintenance thread beats once it is over
+            log.warning("worker=%s outcome=heartbeat_failed error=%s", self.id, _describe(exc))
         maintenance = threading.Thread(target=self._maintain_forever, name=f"{self.id}-maintenance", daemon=True)
         maintenance.start()
         log.info(
@@ -114,9 +119,25 @@ class Worker:
     # -- the loop -----------------------------------------------------------------------------
 
     def _loop(self, once: bool) -> None:
+        outage = 0.0  # seconds to wait before the next try while the database is unreachable
         while not self._stopping.is_set():
             self._wake.clear()
-            claimed = self.fill_slots()
+            try:
+                claimed = self.fill_slots()
+            except PyMongoError as exc:
+                # An election or an outage longer than pymongo's own retries: wait, back off, retry.
+                outage = min(OUTAGE_BACKOFF_MAX_SECONDS, max(OUTAGE_BACKOFF_MIN_SECONDS, outage * 2))
+                log.warning(
+                    "worker=%s outcome=database_unavailable retry_in_s=%.1f error=%s",
+                    self.id,
+                    outage,
+                    _describe(exc),
+                )
+                self._stopping.wait(outage)
+                continue
+            if outage:
+                log.info("worker=%s outcome=database_back", self.id)
+                outage = 0.0
             if once and not claimed and not self.active_count():
                 return
             # Slots full or nothing due: sleep until a job finishes (a slot frees), a job is enqueued
@@ -190,7 +211,9 @@ class Worker:
         while not self._stopped.wait(self.maintenance_interval()):
             try:
                 self.maintain()
-            except Exception:  # noqa: BLE001 - keep trying: a database blip must not stop renewals for good
+            except PyMongoError as exc:  # keep trying: leases and heartbeats resume with the database
+                log.warning("worker=%s outcome=maintenance_failed error=%s", self.id, _describe(exc))
+            except Exception:  # noqa: BLE001 - a bug must not stop renewals for good either
                 log.exception("worker=%s outcome=maintenance_failed", self.id)
 
     def maintain(self) -> None:
@@ -246,7 +269,12 @@ class Worker:
         with self._lock:
             unfinished = list(self._active.values())
         for item in unfinished:
-            if queue.release(item.job):
+            try:
+                released = queue.release(item.job)
+            except PyMongoError as exc:  # the lease will bring it back
+                log.warning("job=%s outcome=release_failed error=%s", item.job.pk, _describe(exc))
+                continue
+            if released:
                 self.stats["released"] += 1
                 log.info("job=%s batch=%s outcome=released worker=%s", item.job.pk, item.job.batch_number, self.id)
         self._stopped.set()
@@ -275,6 +303,11 @@ class Worker:
             "failed": self.stats["failed"],
             "stopping": self.stopping,
         }
+
+
+def _describe(exc: PyMongoError) -> str:
+    """The error's kind and first line: enough to act on, never the URI (which may hold a password)."""
+    return f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
 
 
 def get_status() -> list[dict]:

@@ -1,12 +1,28 @@
-"""Concurrent jobs sign and verify credentials at once (the worker runs jobs in threads)."""
+"""Concurrent jobs sign and verify credentials at once (the worker runs jobs in threads).
+
+This is the test of certificates/pyld_threads.py: without it, PyLD's shared context caches break
+("KeyError", "jsonld.NormalizeError") when threads interleave inside them.
+"""
 
 from __future__ import annotations
 
+import sys
 import threading
+
+import pytest
 
 from certificates.verification import verify_credential
 from issuance.inji.mock import issue
 from tests.factories import make_batch, make_inspection
+
+
+@pytest.fixture(autouse=True)
+def threads_switch_often():
+    """Switch threads every 10 µs instead of every 5 ms, so they interleave inside PyLD's caches."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    yield
+    sys.setswitchinterval(interval)
 
 
 def test_credentials_signed_and_verified_from_many_threads_all_verify():

@@ -40,6 +40,11 @@ def run_check(**env: str) -> subprocess.CompletedProcess:
             "MONGODB_URI must start with mongodb://",
         ),
         ({"SECRET_KEY": STRONG_KEY, "MONGODB_URI": "mongodb://db.example.org"}, "MONGODB_URI must name the database"),
+        (
+            {"SECRET_KEY": STRONG_KEY, "MONGODB_URI": "mongodb://db1,db2/agriqcert?readPreference=secondaryPreferred"},
+            "MONGODB_URI asks for readPreference=secondaryPreferred",
+        ),
+        ({"SECRET_KEY": STRONG_KEY, "MONGODB_URI": "mongodb://db1/agriqcert?w=1"}, "MONGODB_URI sets w=1"),
         ({"INJI_MOCK_MODE": "false"}, "INJI_API_URL must be set when INJI_MOCK_MODE is false"),
         ({"INJI_API_URL": "certify.example.org"}, "INJI_API_URL must be a URL"),
         (

@@ -176,3 +176,9 @@ def test_non_finite_numbers_in_a_credential_are_refused(api, credential, value):
     response = api["anonymous"].post("/api/v1/verify/", f'{{"credential": {text}}}', content_type="application/json")
 
     assert response.status_code == 400
+
+
+def test_a_cbor_map_with_a_number_for_a_key_is_refused(api):
+    response = verify_api(api, qr=qr_text(cbor2.dumps({1: "x", "type": ["VerifiableCredential"]})))
+
+    assert response.status_code == 400 and "property name is not text" in response.json()["qr"][0]
