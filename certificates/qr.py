@@ -82,7 +82,10 @@ class CertificateQR:
 
     def svg(self, scale: int = 4) -> str:
         out = io.BytesIO()
-        self._code().save(out, kind="svg", scale=scale, border=4, xmldecl=False, title="Certificate QR code")
+        # A viewBox and no fixed size: the page's CSS scales the whole code, never crops it.
+        self._code().save(
+            out, kind="svg", scale=scale, border=4, xmldecl=False, omitsize=True, title="Certificate QR code"
+        )
         return out.getvalue().decode("utf-8")
 
     def png(self, scale: int = 4) -> bytes:

@@ -57,3 +57,20 @@ def wait_for(browser: webdriver.Chrome, condition, timeout: float = 10):
         browser, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
     )
     return waiting.until(condition)
+
+
+def read_qr(element, name: str) -> str:
+    """What a phone would read from the QR code as it appears on screen: a screenshot of the
+    element, decoded by zbar (Debian's zbar-tools). A cropped or blurred code reads as nothing."""
+    import subprocess
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    path.write_bytes(element.screenshot_as_png)
+    result = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.stdout.strip()

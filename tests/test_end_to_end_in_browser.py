@@ -8,8 +8,9 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 
+from certificates.qr import decode_pixelpass
 from issuance.worker import Worker
-from tests.browser import screenshot, start_browser, wait_for
+from tests.browser import read_qr, screenshot, start_browser, wait_for
 from tests.waiting import wait_until
 
 
@@ -77,10 +78,13 @@ def test_from_batch_to_verified_certificate(browser, live_server, actors, worker
     screenshot(browser, "e2e-3-exporter-dashboard")
     browser.find_element(By.LINK_TEXT, "QR code and download").click()
     wait_for(browser, lambda b: "This certificate is valid." in b.page_source)
-    assert browser.find_element(By.CSS_SELECTOR, ".qr svg").is_displayed()
     screenshot(browser, "e2e-4-certificate")
     download = browser.find_element(By.PARTIAL_LINK_TEXT, "Download the credential").get_attribute("href")
     credential = requests.get(download, timeout=10).json()
+    # What a phone reads off the screen is the whole certificate, not a cropped corner of it.
+    scanned = read_qr(browser.find_element(By.CSS_SELECTOR, ".qr svg"), "e2e-4-certificate-qr")
+    assert scanned, "zbar could not read the QR code on the certificate page"
+    assert decode_pixelpass(scanned) == credential
 
     browser.get(base + "/verify/")
     browser.execute_script("document.getElementById('id_text').value = arguments[0]", json.dumps(credential))

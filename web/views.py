@@ -201,7 +201,9 @@ def _goods(certifies: dict | None) -> list[tuple[str, str]] | None:
         rows.append(("Batch", str(certifies["batch_number"])))
     if "quantity" in certifies:
         amount = f"{certifies['quantity']:,.3f}".rstrip("0").rstrip(".")
-        rows.append(("Quantity", f"{amount} {certifies.get('unit', '')}".strip()))
+        unit = str(certifies.get("unit", ""))
+        plural = unit in ("bag", "carton") and certifies["quantity"] != 1
+        rows.append(("Quantity", f"{amount} {unit}{'s' if plural else ''}".strip()))
     for key, label in (("origin_country", "Origin"), ("destination_country", "Destination")):
         if key in certifies:
             rows.append((label, country_name(str(certifies[key])) or str(certifies[key])))
@@ -216,7 +218,8 @@ def _goods(certifies: dict | None) -> list[tuple[str, str]] | None:
     if inspection:
         rows.append(("Inspected by", " ".join(inspection)))
     if "outcome" in certifies:
-        grade = f", grade {certifies['grade']}" if "grade" in certifies else ""
+        grade = str(certifies.get("grade", ""))
+        grade = f", {grade}" if grade.lower().startswith("grade") else f", grade {grade}" if grade else ""
         rows.append(("Inspection result", f"{str(certifies['outcome']).capitalize()}{grade}"))
     return rows
 
