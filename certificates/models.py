@@ -176,6 +176,9 @@ class Certificate(Document):
     revoked_at = DateTimeField()
     revoked_by = StringField()
     revocation_reason = StringField(max_length=500)
+    # A passing re-test's certificate supersedes the batch's previous one; both sides are linked.
+    supersedes = ObjectIdField()
+    superseded_by = ObjectIdField()
     # Whether the issuer's status list took the revocation (Inji Certify may be unreachable).
     revocation_published = BooleanField()
     revocation_publish_error = StringField(max_length=1000)
@@ -190,6 +193,13 @@ class Certificate(Document):
         "auto_create_index": False,
         "indexes": [
             ("batch", "-issued_at"),
+            # One active certificate per batch, even when two workers store certificates at once.
+            {
+                "fields": ["batch"],
+                "name": "one_active_per_batch",
+                "unique": True,
+                "partialFilterExpression": {"status": "active"},
+            },
             ("inspection", "-revision"),
             ("status", "-issued_at"),
             ("exporter", "-issued_at"),

@@ -25,6 +25,8 @@ from certificates.credentials import contexts, xsd_datetime
 from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, StatusList
 from certificates.signing import local_signing_key, sign
 from core.clock import utcnow
+from notifications.delivery import notify
+from notifications.models import NotificationKind
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,7 @@ def revoke(certificate: Certificate, *, by: str, reason: str) -> Revocation:
     if updated:
         Batch.objects(pk=certificate.batch.pk).update_one(set__status=BatchStatus.REVOKED)
         log.info("certificate=%s batch=%s outcome=revoked by=%s", certificate.credential_id, certificate.batch.pk, by)
+        _tell_holders(certificate, reason)
     if problem is not None:
         log.warning("certificate=%s outcome=revocation_not_published error=%s", certificate.credential_id, problem)
         return Revocation(
@@ -150,6 +153,23 @@ def revoke(certificate: Certificate, *, by: str, reason: str) -> Revocation:
     when = f" on {certificate.revoked_at:%Y-%m-%d}" if certificate.revoked_at else ""
     already = f"{name} was already revoked{when}."
     return Revocation(RevocationOutcome.ALREADY_REVOKED, already)
+
+
+def _tell_holders(certificate: Certificate, reason: str) -> None:
+    """The exporter and every importer it was shared with learn of the revocation and why."""
+    batch = certificate.batch
+    for recipient in [certificate.exporter, *certificate.shared_with]:
+        notify(
+            recipient,
+            NotificationKind.CERTIFICATE_REVOKED,
+            f"Certificate for batch {batch.batch_number} revoked",
+            f"The quality certificate for {batch.product} batch {batch.batch_number} was revoked: {reason}. "
+            "Verifiers now report it as revoked.",
+            batch_id=batch.pk,
+            batch_number=batch.batch_number,
+            certificate_id=certificate.pk,
+            dedupe_key=f"{NotificationKind.CERTIFICATE_REVOKED}:{certificate.pk}:{recipient}",
+        )
 
 
 def _publish(certificate: Certificate, now: datetime) -> str | None:

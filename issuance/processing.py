@@ -11,9 +11,8 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
-from mongoengine import NotUniqueError
-
-from certificates.models import Batch, BatchStatus, Certificate, Inspection
+from certificates.lifecycle import CredentialIdTaken, store_active
+from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, Inspection
 from core.clock import utcnow
 from issuance import queue
 from issuance.inji import IssuedCredential, IssuerError, PermanentIssuerError, issue_credential
@@ -58,7 +57,8 @@ def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> JobResu
                 return give_up(job, worker_id, str(exc), batch)
             return retry_later(job, worker_id, str(exc), batch)
 
-    Batch.objects(pk=batch.pk, status__ne=BatchStatus.REVOKED).update_one(set__status=BatchStatus.CERTIFIED)
+    if certificate.status == CertificateStatus.ACTIVE:  # (a crash-recovered certificate may be revoked since)
+        Batch.objects(pk=batch.pk).update_one(set__status=BatchStatus.CERTIFIED)
     notify(
         batch.exporter,
         NotificationKind.CERTIFICATE_READY,
@@ -101,15 +101,9 @@ def store_certificate(
         status_list_index=issued.status_list_index,
     )
     try:
-        return certificate.save(force_insert=True)
-    except NotUniqueError:
-        # Another worker stored it first (a duplicate job, or a lease taken over): keep theirs.
-        stored = Certificate.objects(certificate_key=certificate_key).first()
-        if stored is None:
-            raise DuplicateCredentialId(
-                f"the issuer returned credential id {issued.credential_id}, which another certificate already has"
-            ) from None
-        return stored
+        return store_active(certificate)
+    except CredentialIdTaken as exc:
+        raise DuplicateCredentialId(str(exc)) from None
 
 
 class DuplicateCredentialId(PermanentIssuerError):

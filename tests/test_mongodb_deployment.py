@@ -22,6 +22,8 @@ from tests.conftest import MONGODB_TEST_URI
 from tests.factories import issue_certificate, make_batch, make_inspection
 from tests.waiting import wait_until
 
+pytestmark = pytest.mark.django_db  # revocations notify people, who are Django users
+
 embedded_only = pytest.mark.skipif(bool(MONGODB_TEST_URI), reason="breaks the embedded store on purpose")
 
 

@@ -14,6 +14,8 @@ from certificates.revocation import LIST_SIZE, allocate_entry, bit_is_set, encod
 from certificates.verification import verify_credential
 from tests.factories import issue_certificate, make_batch, make_inspection
 
+pytestmark = pytest.mark.django_db  # revocations notify people, who are Django users
+
 
 @pytest.fixture
 def certificate(batch):
