@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -28,11 +27,12 @@ from certificates.serializers import (
     VerifyRequestSerializer,
     document_errors,
 )
+from certificates.sharing import SharingError, share
 from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy
 from certificates.verification import verify_credential
 from core.pagination import Pages
-from core.roles import IMPORTER, IsExporter, IsQAAgency, organisation
+from core.roles import IsExporter, IsQAAgency, organisation
 
 
 def paginated(view: APIView, request, queryset, serializer_class) -> Response:
@@ -191,11 +191,10 @@ class CertificateShare(APIView):
         certificate = certificate_for(request.user, certificate_id)
         serializer = ShareSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        username = serializer.validated_data["importer"]
-        importer = get_user_model().objects.filter(username=username, groups__name=IMPORTER, is_active=True).first()
-        if importer is None:
-            raise ValidationError({"importer": [f"No importer has the username {username!r}."]})
-        Certificate.objects(pk=certificate.pk).update_one(add_to_set__shared_with=username)
+        try:
+            share(certificate, serializer.validated_data["importer"])
+        except SharingError as exc:
+            raise ValidationError({"importer": [str(exc)]}) from None
         return Response(CertificateSerializer(certificate.reload()).data)
 
 

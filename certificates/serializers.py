@@ -111,7 +111,7 @@ class CertificateSerializer(serializers.Serializer):
 
 
 class ShareSerializer(serializers.Serializer):
-    importer = serializers.CharField(max_length=150, help_text="The importer's username")
+    importer = serializers.CharField(max_length=254, help_text="The importer's username or e-mail address")
 
 
 class VerifyRequestSerializer(serializers.Serializer):

@@ -159,7 +159,16 @@ def certified_goods(document: dict) -> dict | None:
         "outcome": assessment.get("outcome"),
         "grade": assessment.get("grade"),
     }
-    return {key: value for key, value in values.items() if isinstance(value, str | int | float) and value != ""}
+    goods = {key: value for key, value in values.items() if isinstance(value, str | int | float) and value != ""}
+    readings = [
+        (metric.get("metricName"), metric.get("measure", {}).get("value"), metric.get("measure", {}).get("unit"))
+        for metric in assessment.get("declaredValues", [])
+        if isinstance(metric, dict) and isinstance(metric.get("measure"), dict)
+    ]
+    goods["readings"] = [
+        list(reading) for reading in readings if all(isinstance(v, str | int | float) for v in reading)
+    ]
+    return goods
 
 
 def _issuer_id(document: dict) -> str | None:

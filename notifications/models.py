@@ -15,6 +15,7 @@ class NotificationKind(StrEnum):
     CERTIFICATE_READY = "certificate_ready"
     ISSUANCE_FAILED = "issuance_failed"
     CERTIFICATE_REVOKED = "certificate_revoked"
+    CERTIFICATE_SHARED = "certificate_shared"
 
 
 class Notification(Document):

@@ -11,6 +11,12 @@ urlpatterns = [
     path("batches/<str:batch_number>/", views.batch_page, name="batch"),
     path("batches/<str:batch_number>/inspect/", views.inspect_batch, name="batch-inspect"),
     path("certificates/<str:certificate_id>/", views.certificate_page, name="certificate"),
+    path("certificates/<str:certificate_id>/share/", views.share_certificate, name="certificate-share"),
+    path(
+        "certificates/<str:certificate_id>/share/<str:username>/withdraw/",
+        views.withdraw_certificate,
+        name="certificate-withdraw",
+    ),
     path("c/<str:token>/", views.public_certificate, name="certificate-public"),
     path("c/<str:token>/credential.json", views.public_credential, name="certificate-public-credential"),
     path("verify/", views.verify_page, name="verify"),

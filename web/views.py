@@ -21,6 +21,7 @@ from certificates.countries import country_name
 from certificates.models import Batch, BatchStatus, Certificate, Inspection
 from certificates.qr import certificate_qr
 from certificates.serializers import document_errors
+from certificates.sharing import SharingError, share, withdraw
 from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy
 from certificates.verification import UnreadableCredential, read_credential, verify_credential
@@ -29,6 +30,8 @@ from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff, organi
 from issuance.api import issuance_status
 from notifications.access import mark_all_read, notifications_for
 from web.forms import BatchForm, InspectionForm, VerifyForm
+
+READING_LABELS = {"moisture": "Moisture", "pesticideResidue": "Pesticide residue", "foreignMatter": "Foreign matter"}
 
 CHECK_WORDS = {
     "signature": ("Signature", "The certificate has not been altered since it was signed."),
@@ -154,8 +157,35 @@ def _certificate_context(request: HttpRequest, certificate: Certificate) -> dict
 def certificate_page(request: HttpRequest, certificate_id: str) -> HttpResponse:
     certificate = certificate_for(request.user, certificate_id)
     context = _certificate_context(request, certificate)
-    context["can_share"] = owns(request.user, certificate)
+    context["can_share"] = owns(request.user, certificate) and certificate.status == "active"
+    context["is_owner"] = owns(request.user, certificate)
     return render(request, "web/certificate.html", context)
+
+
+@login_required
+@require_POST
+def share_certificate(request: HttpRequest, certificate_id: str) -> HttpResponse:
+    certificate = certificate_for(request.user, certificate_id)
+    if not owns(request.user, certificate):
+        raise PermissionDenied("Only the exporter who owns a certificate shares it.")
+    try:
+        username = share(certificate, request.POST.get("importer", ""))
+    except SharingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Shared with {username}; they see it on their dashboard now.")
+    return redirect("certificate", certificate_id=certificate.pk)
+
+
+@login_required
+@require_POST
+def withdraw_certificate(request: HttpRequest, certificate_id: str, username: str) -> HttpResponse:
+    certificate = certificate_for(request.user, certificate_id)
+    if not owns(request.user, certificate):
+        raise PermissionDenied("Only the exporter who owns a certificate withdraws a share.")
+    if withdraw(certificate, username):
+        messages.success(request, f"{username} no longer sees this certificate.")
+    return redirect("certificate", certificate_id=certificate.pk)
 
 
 def public_certificate(request: HttpRequest, token: str) -> HttpResponse:
@@ -217,6 +247,13 @@ def _goods(certifies: dict | None) -> list[tuple[str, str]] | None:
             inspection.append(str(certifies["inspected_on"]))
     if inspection:
         rows.append(("Inspected by", " ".join(inspection)))
+    for name, value, unit in certifies.get("readings", []):
+        rows.append(
+            (
+                READING_LABELS.get(name, str(name)),
+                f"{value:g} {unit}" if isinstance(value, float) else f"{value} {unit}",
+            )
+        )
     if "outcome" in certifies:
         grade = str(certifies.get("grade", ""))
         grade = f", {grade}" if grade.lower().startswith("grade") else f", grade {grade}" if grade else ""
