@@ -42,11 +42,23 @@ DEMO_BATCHES = [
         "origin_region": "Kerala",
         "destination_country": "US",
     },
+    {
+        "batch_number": "DEMO-TEA-004",
+        "product": "Tea",
+        "variety": "Ceylon orange pekoe",
+        "hs_code": "0902.30",
+        "quantity": 2.4,
+        "unit": "t",
+        "origin_country": "LK",
+        "origin_region": "Nuwara Eliya",
+        "destination_country": "GB",
+    },
 ]
 
 
 def create_demo_data(exporter: str = "exporter", inspector: str = "inspector") -> list[Batch]:
-    """Create the demo batches unless they exist; the rice passes, the coffee fails."""
+    """Create the demo batches unless they exist: the rice and the tea pass, the coffee fails, the
+    pepper waits for an inspection."""
     batches = []
     for values in DEMO_BATCHES:
         batch = Batch.objects(batch_number=values["batch_number"]).first()
@@ -59,8 +71,8 @@ def create_demo_data(exporter: str = "exporter", inspector: str = "inspector") -
             ).save()
         batches.append(batch)
 
-    rice, coffee, _pepper = batches
-    for batch, outcome, moisture in ((coffee, "failed", 14.8), (rice, "passed", 12.1)):
+    rice, coffee, _pepper, tea = batches
+    for batch, outcome, moisture in ((coffee, "failed", 14.8), (tea, "passed", 6.2), (rice, "passed", 12.1)):
         if not Inspection.objects(batch=batch).first():
             Inspection(
                 batch=batch,

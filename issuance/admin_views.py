@@ -20,7 +20,7 @@ from issuance.models import IssuanceJob, JobStatus, Trigger, WorkerHeartbeat
 from issuance.monitoring import queue_status, worker_gone
 from issuance.requests import assess, request_issuance
 
-SORTS = {"created": "created_at", "next": "next_attempt_at", "batch": "batch_number"}
+SORTS = {"created": "created_at", "next": "next_attempt_at", "updated": "updated_at", "batch": "batch_number"}
 PERIODS = {"today": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 OUTCOMES = {"will_retry": "Will retry", "gave_up": "Gave up"}
 

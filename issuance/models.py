@@ -121,6 +121,8 @@ class IssuanceJob(Document):
             {"fields": ["batch_number", "-created_at"], "name": "by_batch"},
             {"fields": ["inspection_id"], "name": "by_inspection"},
             {"fields": ["-created_at"], "name": "newest"},
+            {"fields": ["-updated_at"], "name": "recently_updated"},
+            {"fields": ["batch_number"], "name": "batch_number"},
             {"fields": ["status", "-created_at"], "name": "by_status"},
             {"fields": ["batch_id", "-created_at"], "name": "by_batch_id"},
             {"fields": ["trigger", "-created_at"], "name": "by_trigger"},

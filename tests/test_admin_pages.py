@@ -156,3 +156,17 @@ def test_lists_never_load_the_whole_collection(admin_client, monkeypatch):
 
     assert "Page 2 of 2" in admin_client.get(reverse("admin:issuance-jobs") + "?p=2").content.decode()
     assert admin_client.get(reverse("admin:certificates-batches") + "?p=2").status_code == 200
+
+
+def test_the_job_list_has_a_cell_under_every_header_and_checkboxes_only_where_retry_applies(admin_client, certified):
+    import re
+
+    make_inspection(make_batch("PENDING-1"))
+    html = admin_client.get(reverse("admin:issuance-jobs")).content.decode()
+    start = html.index('<table id="result_list"')
+    table = html[start : html.index("</table>", start)]
+    headers = len(re.findall(r"<th scope=\"col\"", table))
+    rows = re.findall(r"<tr>(.*?)</tr>", table[table.index("<tbody>") :], re.S)
+
+    assert rows and all(len(re.findall(r"<t[hd][ >]", row)) == headers for row in rows)
+    assert 'name="ids"' not in table  # a success and a pending job: nothing to retry

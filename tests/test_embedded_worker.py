@@ -70,5 +70,7 @@ def test_the_run_command_serves_the_app_and_certifies_the_demo_batch(tmp_path):
         process.wait(10)
     output = lines.text()
     assert "Demo data: DEMO-RICE-001" in output
+    assert f"Public links use SITE_URL=http://127.0.0.1:{port}" in output  # links that reach this server
     assert re.search(r"batch=DEMO-RICE-001 attempt=1 outcome=success", output), output
     assert "batch=DEMO-COFFEE-002" not in output  # the failed inspection issues nothing
+    assert "batch=DEMO-TEA-004 attempt=" not in output  # its job gave up in the demo: a retry waits in the admin

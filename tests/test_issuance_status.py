@@ -99,3 +99,14 @@ def test_a_transient_failure_shows_when_it_will_be_retried(batch):
     job = IssuanceJob.objects.get()
     assert job.status == JobStatus.FAILED
     assert json.loads(status_output("--json"))["will_retry"]["jobs"][0]["id"] == str(job.pk)
+
+
+def test_in_the_embedded_mode_the_command_says_where_the_apps_data_lives():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    errors = StringIO()
+    call_command("issuance_status", stdout=StringIO(), stderr=errors)
+
+    assert "embedded mode" in errors.getvalue() and "/admin/" in errors.getvalue()

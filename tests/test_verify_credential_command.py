@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -124,3 +125,29 @@ def test_a_missing_file_exits_2():
     result = verify("/nonexistent/credential.json")
 
     assert result.returncode == 2 and "No such file" in result.stderr
+
+
+@pytest.mark.django_db
+def test_a_certificate_from_an_app_in_another_process_is_valid_with_revocation_not_checkable_offline(
+    tmp_path, settings
+):
+    from tests.factories import issue_certificate, make_batch, make_inspection
+
+    certificate = issue_certificate(make_inspection(make_batch("RICE-9")))  # its status list lives here only
+    path = tmp_path / "certificate.json"
+    path.write_text(certificate.credential_json)
+    env = {**os.environ, "MOCK_ISSUER_KEY_FILE": str(settings.MOCK_ISSUER_KEY_FILE)}
+    env.pop("MONGODB_URI", None)
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "verify_credential", str(path), "--offline"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("VALID")
+    assert "revocation unknown  not checkable here" in result.stdout

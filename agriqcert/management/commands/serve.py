@@ -1,3 +1,6 @@
+import os
+import socket
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -8,8 +11,11 @@ from django.core.management.base import BaseCommand, CommandError
 from certificates.demo import create_demo_data
 from core import indexes
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, ensure_role_groups
+from issuance import queue
+from issuance.models import ErrorKind
 from issuance.worker import Worker
 
+DEMO_FAILED_BATCH = "DEMO-TEA-004"
 DEMO_PASSWORD = "agriqcert-demo"  # demo accounts exist only in the embedded mode
 DEMO_USERS = [
     ("admin", "AgriQCert operator", None),
@@ -32,6 +38,7 @@ class Command(BaseCommand):
                 indexes.require()
             except ImproperlyConfigured as exc:
                 raise CommandError(str(exc)) from None
+        self.use_site_url_of(addrport)
         call_command("migrate", interactive=False, verbosity=0)
         if demo:
             if not settings.EMBEDDED_MODE:
@@ -43,6 +50,7 @@ class Command(BaseCommand):
                 )
             self.create_demo_users()
             batches = create_demo_data()
+            self.fail_one_demo_job()
             self.stdout.write(f"Demo data: {', '.join(b.batch_number for b in batches)}")
             self.stdout.write(f"Demo logins (password {DEMO_PASSWORD!r}): admin, exporter, inspector, importer")
         if settings.EMBEDDED_MODE and settings.EMBEDDED_WORKER:
@@ -50,6 +58,33 @@ class Command(BaseCommand):
             worker.start_in_background()
             self.stdout.write(f"Issuance worker {worker.id} runs in this process (concurrency {worker.concurrency}).")
         call_command("runserver", addrport, use_reloader=False)
+
+    def fail_one_demo_job(self) -> None:
+        """The demo shows a job that gave up, so that retrying one from the admin can be tried."""
+        for _ in range(10):
+            job = queue.claim("demo", 60)
+            if job is None:
+                return
+            if job.batch_number != DEMO_FAILED_BATCH:
+                queue.release(job)
+                continue
+            message = (
+                "Inji Certify refused the request (400 invalid_credential_request) — a demo failure: "
+                "retry it from the admin (Issuance jobs → this job → Retry)"
+            )
+            queue.fail(job, kind=ErrorKind.PERMANENT, message=message, worker_id="demo", permanent=True)
+            return
+
+    def use_site_url_of(self, addrport: str) -> None:
+        """Public links, context and status-list URLs must reach this server: unless SITE_URL is set,
+        it follows the address served (a host name for 0.0.0.0, which no browser can open)."""
+        if os.environ.get("SITE_URL"):
+            return
+        host, _, port = addrport.rpartition(":") if ":" in addrport else ("127.0.0.1", "", addrport)
+        if host in ("", "0.0.0.0", "[::]", "::"):
+            host = socket.getfqdn()
+        settings.SITE_URL = f"http://{host}:{port}"
+        self.stdout.write(f"Public links use SITE_URL={settings.SITE_URL} (set SITE_URL to choose another).")
 
     def create_demo_users(self) -> None:
         users = get_user_model()

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from certificates.lookup import find_certificate
 from certificates.revocation import RevocationError, revoke
+from core.commands import embedded_notice
 
 
 class Command(BaseCommand):
@@ -13,6 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--by", default="manage.py", help="who revokes it")
 
     def handle(self, *args, certificate: str, reason: str, by: str, **options) -> None:
+        notice = embedded_notice()
+        if notice:
+            self.stderr.write(notice)
         found = find_certificate(certificate)
         if found is None:
             raise CommandError(f"No certificate has the id or credential id {certificate!r}.")

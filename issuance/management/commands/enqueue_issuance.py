@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from certificates.lookup import find_batch
+from core.commands import embedded_notice
 from issuance.models import Trigger
 from issuance.requests import Answer, request_issuance
 
@@ -14,6 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--by", default="", help="who asked (recorded on the job)")
 
     def handle(self, *args, batch: str, reissue: bool, by: str, **options) -> None:
+        notice = embedded_notice()
+        if notice:
+            self.stderr.write(notice)
         found = find_batch(batch)
         if found is None:
             raise CommandError(f"No batch has the number or id {batch!r}.")

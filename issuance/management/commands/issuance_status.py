@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from core.commands import embedded_notice
 from issuance.monitoring import queue_status
 
 
@@ -12,6 +13,9 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", dest="as_json", help="print JSON")
 
     def handle(self, *args, as_json: bool, **options) -> None:
+        notice = embedded_notice()
+        if notice:
+            self.stderr.write(notice)
         status = queue_status()
         if as_json:
             self.stdout.write(json.dumps(status, indent=2))
