@@ -81,7 +81,7 @@ class Batch(Document):
 
     def clean(self) -> None:
         if self.harvest_date and self.harvest_date > date.today():
-            raise ValidationError("harvest_date cannot be in the future", field_name="harvest_date")
+            raise ValidationError("The harvest date cannot be in the future.", field_name="harvest_date")
         self.search_key = (self.batch_number or "").upper()
         self.updated_at = utcnow()
 
@@ -139,7 +139,7 @@ class Inspection(Document):
 
     def clean(self) -> None:
         if self.inspected_at and self.inspected_at > utcnow():
-            raise ValidationError("inspected_at cannot be in the future", field_name="inspected_at")
+            raise ValidationError("The inspection date cannot be in the future.", field_name="inspected_at")
         self.updated_at = utcnow()
 
     @property

@@ -116,6 +116,9 @@ def verify_credential(
     except (ProofError, KeyResolutionError, CanonicalisationError) as exc:
         result.signature = Check(False, str(exc))
         result.issuer = Check(None, "not checked: the signature is not valid")
+        # Dates in an unsigned or altered document prove nothing: say nothing good about them.
+        if result.validity.ok:
+            result.validity = Check(None, "not checked: the signature is not valid")
         return result
     result.signature = Check(True, f"signed by {method} ({proof.get('cryptosuite') or proof['type']})")
     controller = method.split("#", 1)[0]
