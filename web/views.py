@@ -209,8 +209,10 @@ def _checks(result) -> dict:
     for name, check in result.checks.items():
         title, meaning = CHECK_WORDS[name]
         rows.append({"title": title, "ok": check.ok, "meaning": meaning, "reason": check.reason})
+    failed = next((row for row in rows if row["ok"] is False), None)
     return {
         "valid": result.valid,
+        "why": f"{failed['title']}: {failed['reason']}" if failed else None,
         "rows": rows,
         "issuer": result.issuer_id,
         "issuer_label": result.issuer_label,
