@@ -157,6 +157,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# The embedded mode (scripts/run) serves static files straight from the apps, without collectstatic.
+WHITENOISE_USE_FINDERS = EMBEDDED_MODE
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"

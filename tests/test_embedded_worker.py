@@ -48,7 +48,6 @@ def test_the_run_command_serves_the_app_and_certifies_the_demo_batch(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "MOCK_ISSUER_KEY_FILE": str(tmp_path / "issuer.key"),
         "WORKER_POLL_INTERVAL_MS": "200",
-        "DEBUG": "true",  # as scripts/run sets it: the demo accounts exist only on a developer's machine
     }
     env.pop("MONGODB_URI", None)  # the demo runs only on the embedded store
     process = subprocess.Popen(

@@ -164,8 +164,8 @@ def test_the_sqlite_file_is_readable_by_its_owner_only(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_demo_accounts_with_the_published_password_need_debug(settings):
-    settings.DEBUG = False
+def test_demo_accounts_with_the_published_password_exist_only_in_the_embedded_mode(settings):
+    settings.EMBEDDED_MODE = False
 
-    with pytest.raises(CommandError, match="DEBUG=true"):
+    with pytest.raises(CommandError, match="only in the embedded mode"):
         call_command("serve", "--demo")

@@ -42,11 +42,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if demo:
             if not settings.EMBEDDED_MODE:
-                raise CommandError("--demo only runs in the embedded mode; unset MONGODB_URI or drop --demo.")
-            if not settings.DEBUG:
                 raise CommandError(
-                    "--demo creates accounts whose password is published: it runs only with DEBUG=true "
-                    "(scripts/run sets it for a developer's machine)."
+                    "--demo creates accounts whose password is published: it runs only in the embedded mode "
+                    "(in memory, gone when it stops). Unset MONGODB_URI or drop --demo."
                 )
             self.create_demo_users()
             batches = create_demo_data()
