@@ -56,7 +56,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     filters = [
         ("status", "By status", [(s, s.title()) for s in JobStatus]),
         ("outcome", "By failure", list(OUTCOMES.items())),
-        ("trigger", "By trigger", [(t, t.title()) for t in Trigger]),
+        ("trigger", "By trigger", [(t, "API" if t == Trigger.API else t.title()) for t in Trigger]),
         ("created", "By date created", [("today", "Today"), ("7d", "Past 7 days"), ("30d", "Past 30 days")]),
     ]
     return render(

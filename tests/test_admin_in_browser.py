@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from selenium.webdriver.common.by import By
 
 from issuance.models import IssuanceJob
@@ -67,3 +68,22 @@ def test_an_operator_finds_filters_and_retries_jobs(browser, live_server, admin_
     screenshot(browser, "admin-retry-confirmation")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     wait_for(browser, lambda b: "will be retried now" in b.page_source)
+
+
+def test_the_qr_codes_on_the_admin_and_public_pages_scan(browser, live_server, admin_user, batch):
+    from certificates.qr import decode_pixelpass
+    from tests.browser import read_qr
+    from tests.factories import issue_certificate, make_inspection
+
+    certificate = issue_certificate(make_inspection(batch))
+    log_in(browser, live_server, admin_user)
+
+    browser.get(live_server.url + reverse("admin:certificates-certificate", args=[certificate.pk]))
+    from_admin = read_qr(browser.find_element(By.CSS_SELECTOR, ".qr svg"), "admin-certificate-qr")
+    screenshot(browser, "admin-certificate")
+    browser.get(live_server.url + f"/c/{certificate.public_token}/")
+    from_public_page = read_qr(browser.find_element(By.CSS_SELECTOR, ".qr svg"), "public-certificate-qr")
+    screenshot(browser, "public-certificate")
+
+    assert decode_pixelpass(from_admin) == certificate.credential
+    assert decode_pixelpass(from_public_page) == certificate.credential
