@@ -18,6 +18,10 @@ from certificates.jsonld import CREDENTIALS_V2, ED25519_2020, context_url
 from certificates.models import Batch, Inspection
 
 CREDENTIAL_TYPE = "AgriQualityCertificate"
+# validFrom lies this far before the signing time: a verifier whose clock is a few seconds (or
+# minutes) behind the issuer's must not see a fresh certificate as "not yet valid" (Inji Verify
+# refuses a validFrom more than 3 s in its future: ERR_VALID_FROM_IS_FUTURE_DATE).
+CLOCK_SKEW_MARGIN = timedelta(minutes=5)
 # Fixed forever: credential ids derive from it, and re-deriving must give the same id.
 CREDENTIAL_NAMESPACE = uuid.UUID("5b0f3c36-6a43-4f0a-9a52-4f1f0e0c9a11")
 
@@ -98,7 +102,7 @@ def build_credential(
         "type": ["VerifiableCredential", CREDENTIAL_TYPE],
         "name": f"Quality certificate for batch {batch.batch_number}",
         "issuer": issuer_did,
-        "validFrom": xsd_datetime(issued_at),
+        "validFrom": xsd_datetime(issued_at - CLOCK_SKEW_MARGIN),
         "validUntil": xsd_datetime(valid_until),
         "credentialSubject": credential_subject(batch, inspection),
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pyld import jsonld
 
@@ -61,8 +61,19 @@ def test_validity_follows_the_configured_number_of_days(batch, settings):
         batch, make_inspection(batch), certificate_key="k:0", issuer_did="did:key:z", issued_at=issued_at
     )
 
-    assert credential["validFrom"] == issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert credential["validUntil"] == (issued_at + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_verifier_whose_clock_is_behind_still_sees_a_fresh_certificate_as_valid(batch):
+    from certificates.verification import verify_credential
+    from tests.factories import issue_certificate
+
+    credential = issue_certificate(make_inspection(batch)).credential
+    signed_at = datetime.fromisoformat(credential["proof"]["created"].replace("Z", "+00:00"))
+    valid_from = datetime.fromisoformat(credential["validFrom"].replace("Z", "+00:00"))
+
+    assert signed_at - valid_from == timedelta(minutes=5)
+    assert verify_credential(credential, now=signed_at - timedelta(minutes=4)).validity.ok is True
 
 
 def test_the_credential_id_is_derived_from_the_inspection_and_revision(batch):
