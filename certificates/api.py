@@ -173,7 +173,7 @@ class CertificateQR(APIView):
         certificate = certificate_for(request.user, certificate_id)
         qr = certificate_qr(certificate.credential, public_url(request, certificate))
         if image_format == "png":
-            return HttpResponse(qr.png(scale=6), content_type="image/png")
+            return HttpResponse(qr.printable_png(), content_type="image/png")
         return HttpResponse(qr.svg(scale=6), content_type="image/svg+xml")
 
 

@@ -28,6 +28,8 @@ from certificates.limits import (
 MAX_QR_VERSION = 25
 # PixelPass's own default; a certificate's QR fits in about version 22 with it.
 ERROR_CORRECTION = "l"
+PRINTABLE_SCALE = 10  # pixels per module: about 11 cm wide at 300 dpi for a version 22 code
+MIN_UPLOAD_BYTES = 10 * 1024
 
 
 class QRDecodeError(UnreadableCredential):
@@ -92,6 +94,16 @@ class CertificateQR:
         out = io.BytesIO()
         self._code().save(out, kind="png", scale=scale, border=4)
         return out.getvalue()
+
+    def printable_png(self) -> bytes:
+        """A PNG to download, print or upload: at least PRINTABLE_SCALE pixels a module, and at
+        least MIN_UPLOAD_BYTES (Inji Verify's upload refuses smaller files: constants.ts)."""
+        scale = PRINTABLE_SCALE
+        image = self.png(scale)
+        while len(image) < MIN_UPLOAD_BYTES and scale < 60:
+            scale += 4
+            image = self.png(scale)
+        return image
 
 
 def certificate_qr(credential: dict, verification_url: str) -> CertificateQR:

@@ -61,3 +61,20 @@ def test_pixelpass_data_holding_plain_json_also_decodes():
     text = base45.b45encode(zlib.compress(b'{"a": 1}', 9)).decode()
 
     assert decode_pixelpass(text) == {"a": 1}
+
+
+@pytest.mark.django_db
+def test_the_downloadable_png_is_big_enough_for_inji_verify_and_reads_back(client, batch, tmp_path):
+    import subprocess
+
+    from tests.factories import issue_certificate, make_inspection
+
+    certificate = issue_certificate(make_inspection(batch))
+    response = client.get(f"/c/{certificate.public_token}/qr.png")
+    path = tmp_path / "qr.png"
+    path.write_bytes(response.content)
+
+    scanned = subprocess.run(["zbarimg", "--quiet", "--raw", str(path)], capture_output=True, text=True, timeout=60)
+
+    assert response["Content-Type"] == "image/png" and len(response.content) >= 10 * 1024
+    assert decode_pixelpass(scanned.stdout.strip()) == certificate.credential

@@ -204,6 +204,16 @@ def public_credential(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+def public_qr_png(request: HttpRequest, token: str) -> HttpResponse:
+    certificate = Certificate.objects(public_token=token).first()
+    if certificate is None:
+        raise Http404("No such certificate")
+    public = settings.SITE_URL + reverse("certificate-public", args=[certificate.public_token])
+    response = HttpResponse(certificate_qr(certificate.credential, public).printable_png(), content_type="image/png")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.batch.batch_number}-qr.png"'
+    return response
+
+
 def _checks(result) -> dict:
     rows = []
     for name, check in result.checks.items():
