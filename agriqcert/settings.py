@@ -22,6 +22,7 @@ from core.environment import (
     is_https_or_loopback,
     mongodb_database_name,
     private_sqlite_file,
+    public_https,
     secret_key,
 )
 
@@ -39,8 +40,15 @@ SECRET_KEY = secret_key(
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
-# Where the public pages live; used in credentials (context URL, status list) and QR codes.
-SITE_URL = env_url("SITE_URL", "http://localhost:8000")
+# Where the public pages live; used in credentials (status lists) and QR codes.
+SITE_URL = env_url("SITE_URL", "http://localhost:8000").rstrip("/")
+# The JSON-LD context every credential names: it is inside the signed data, so it must stay the
+# same (and be served over HTTPS) for every certificate's whole life, whatever domain the app moves
+# to. The app serves it at this URL's path too.
+CREDENTIAL_CONTEXT_URL = env_url("CREDENTIAL_CONTEXT_URL", SITE_URL + "/contexts/agriqcert/v1")
+if not DEBUG and env_str("MONGODB_URI"):  # a deployment, not the embedded demo
+    public_https("SITE_URL", SITE_URL)
+    public_https("CREDENTIAL_CONTEXT_URL", CREDENTIAL_CONTEXT_URL)
 
 # Served over HTTPS (SITE_URL says so): secure cookies, HSTS, and a redirect from plain http.
 HTTPS = SITE_URL.startswith("https://")

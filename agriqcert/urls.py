@@ -1,3 +1,6 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -43,12 +46,22 @@ api = [
     path("verify/", certificate_api.Verify.as_view(), name="api-verify"),
 ]
 
+
+def context_paths() -> list:
+    """The context is also served at CREDENTIAL_CONTEXT_URL's path, when that URL is on this site."""
+    own = urlsplit(settings.CREDENTIAL_CONTEXT_URL).path.lstrip("/")
+    if not own or own == "contexts/agriqcert/v1" or not settings.CREDENTIAL_CONTEXT_URL.startswith(settings.SITE_URL):
+        return []
+    return [path(own, certificate_views.context_document, name="context-configured")]
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("contexts/agriqcert/v1", certificate_views.context_document, name="context-v1"),
+    *context_paths(),
     path("credentials/status/<str:list_id>", certificate_views.status_list, name="status-list"),
     path("", include("web.urls")),
 ]

@@ -26,7 +26,7 @@ class CanonicalisationError(ValueError):
 
 
 def context_url() -> str:
-    return settings.SITE_URL + CONTEXT_PATH
+    return settings.CREDENTIAL_CONTEXT_URL
 
 
 def own_context() -> dict:
@@ -39,15 +39,18 @@ def _read(path: Path) -> dict:
 
 
 @cache
-def _loader(own_url: str) -> FrozenDocumentLoader:
+def _loader(*own_urls: str) -> FrozenDocumentLoader:
+    """The W3C contexts and our own, bundled: under CREDENTIAL_CONTEXT_URL and under this site's
+    own path (certificates signed before the setting existed name that)."""
     documents: dict[str, Any] = dict(BUNDLED_CONTEXTS)
     documents[EXAMPLES_V2] = CONTEXTS_DIR / "credentials-examples-v2.jsonld"
-    documents[own_url] = CONTEXTS_DIR / "agriqcert-v1.jsonld"
+    for url in own_urls:
+        documents[url] = CONTEXTS_DIR / "agriqcert-v1.jsonld"
     return FrozenDocumentLoader(documents=documents)
 
 
 def document_loader() -> FrozenDocumentLoader:
-    return _loader(context_url())
+    return _loader(context_url(), settings.SITE_URL + CONTEXT_PATH)
 
 
 class UndefinedTerm(CanonicalisationError):

@@ -167,3 +167,26 @@ def private_sqlite_file(database: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     os.chmod(path, 0o600)
+
+
+def public_https(name: str, url: str) -> None:
+    """A URL signed into credentials must work for every verifier, for the credential's whole life:
+    HTTPS, on a public host — not loopback, a private address or a local name."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    problem = None
+    if parts.scheme != "https":
+        problem = "is not https"
+    elif host in ("localhost",) or host.endswith((".localhost", ".local", ".internal", ".lan")) or "." not in host:
+        problem = f"names {host!r}, which no verifier elsewhere can reach"
+    else:
+        try:
+            if not ipaddress.ip_address(host).is_global:
+                problem = f"names the non-public address {host}"
+        except ValueError:
+            pass
+    if problem:
+        raise ImproperlyConfigured(
+            f"{name} {problem} ({url}): it is signed into every credential, so it must be a public https URL "
+            "that is served for as long as the certificates are used (see README, 'Running in production')"
+        )

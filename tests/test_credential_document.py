@@ -138,3 +138,23 @@ def test_the_context_is_served_at_the_url_credentials_name(client, batch):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/ld+json"
     assert response.json() == own_context()
+
+
+def test_credentials_name_the_configured_context_url_and_still_verify_offline(batch, settings):
+    from certificates.verification import verify_credential
+    from tests.factories import issue_certificate
+
+    settings.CREDENTIAL_CONTEXT_URL = "https://contexts.agriqcert.example/agriqcert/v1"
+    credential = issue_certificate(make_inspection(batch)).credential
+
+    assert credential["@context"][-1] == "https://contexts.agriqcert.example/agriqcert/v1"
+    assert verify_credential(credential).signature.ok is True
+
+
+def test_the_app_also_serves_the_context_at_the_configured_urls_path(settings):
+    from agriqcert.urls import context_paths
+
+    settings.CREDENTIAL_CONTEXT_URL = settings.SITE_URL + "/ns/agriqcert/v1"
+
+    (pattern,) = context_paths()
+    assert str(pattern.pattern) == "ns/agriqcert/v1"

@@ -14,6 +14,8 @@ STRONG_KEY = "kT4-vQ9_xR2mZ7pL0sW8nB5cY3hJ6dF1gA-eU_iO" * 2
 
 
 def run_check(**env: str) -> subprocess.CompletedProcess:
+    if "MONGODB_URI" in env:  # a deployment: its signed URLs must be public (tested on their own)
+        env = {"SITE_URL": "https://certs.example.org", **env}
     clean = {k: v for k, v in os.environ.items() if k not in env and not k.startswith(("INJI_", "WORKER_"))}
     clean.pop("MONGODB_URI", None)
     return subprocess.run(
@@ -53,6 +55,23 @@ def run_check(**env: str) -> subprocess.CompletedProcess:
         ),
         ({"INJI_API_URL": "http://certify.example.org/v1/certify"}, "INJI_API_URL must use https"),
         ({"INJI_PROOF_ALG": "EdDSA"}, "INJI_PROOF_ALG must be ES256 or Ed25519"),
+        (
+            {"SECRET_KEY": STRONG_KEY, "MONGODB_URI": "mongodb://db/agriqcert", "SITE_URL": "http://localhost:8000"},
+            "SITE_URL is not https (http://localhost:8000): it is signed into every credential",
+        ),
+        (
+            {"SECRET_KEY": STRONG_KEY, "MONGODB_URI": "mongodb://db/agriqcert", "SITE_URL": "https://10.1.2.3"},
+            "SITE_URL names the non-public address 10.1.2.3",
+        ),
+        (
+            {
+                "SECRET_KEY": STRONG_KEY,
+                "MONGODB_URI": "mongodb://db/agriqcert",
+                "SITE_URL": "https://certs.example.org",
+                "CREDENTIAL_CONTEXT_URL": "https://127.0.0.1/contexts/agriqcert/v1",
+            },
+            "CREDENTIAL_CONTEXT_URL names the non-public address 127.0.0.1",
+        ),
         ({"TRUSTED_ISSUERS": "certs.example.org"}, "TRUSTED_ISSUERS must list DIDs"),
         ({"INJI_TIMEOUT_SECONDS": "0"}, "INJI_TIMEOUT_SECONDS must be a whole number"),
         ({"INJI_ISSUER_DID": "certify.example.org"}, "INJI_ISSUER_DID must be a DID"),
