@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.http import HttpResponse
-from django.urls import reverse
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from mongoengine import NotUniqueError
@@ -16,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from certificates.access import batch_for, certificate_for, visible_batches, visible_certificates
-from certificates.models import Batch, BatchStatus, Certificate, Inspection
-from certificates.qr import QRDecodeError, certificate_qr, decode_pixelpass
+from certificates.models import Batch, BatchStatus, Inspection
+from certificates.qr import QRDecodeError, decode_pixelpass, qr_if_it_fits
 from certificates.serializers import (
     BatchSerializer,
     CertificateSerializer,
@@ -30,6 +29,7 @@ from certificates.serializers import (
 from certificates.sharing import SharingError, share
 from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy
+from certificates.validators import validate_organisation
 from certificates.verification import verify_credential
 from core.pagination import Pages
 from core.roles import IsExporter, IsQAAgency, organisation
@@ -39,6 +39,15 @@ def paginated(view: APIView, request, queryset, serializer_class) -> Response:
     paginator = view.pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def printable_organisation(user) -> str:
+    name = organisation(user)
+    try:
+        validate_organisation(name)
+    except DjangoValidationError as exc:
+        raise ValidationError({"non_field_errors": exc.messages}) from None
+    return name
 
 
 BATCH_FILTERS = [
@@ -72,7 +81,9 @@ class BatchList(APIView):
         serializer = BatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         batch = Batch(
-            **serializer.validated_data, exporter=request.user.get_username(), exporter_name=organisation(request.user)
+            **serializer.validated_data,
+            exporter=request.user.get_username(),
+            exporter_name=printable_organisation(request.user),
         )
         try:
             batch.save(force_insert=True)
@@ -114,7 +125,7 @@ class InspectionList(APIView):
         inspection = Inspection(
             batch=batch,
             inspector=request.user.get_username(),
-            agency=organisation(request.user),
+            agency=printable_organisation(request.user),
             **serializer.validated_data,
         )
         try:
@@ -171,14 +182,12 @@ class CertificateQR(APIView):
     )
     def get(self, request, certificate_id: str, image_format: str):
         certificate = certificate_for(request.user, certificate_id)
-        qr = certificate_qr(certificate.credential, public_url(request, certificate))
+        qr = qr_if_it_fits(certificate.credential)
+        if qr is None:
+            raise Http404("This certificate is too large for a readable QR code; use its credential.")
         if image_format == "png":
             return HttpResponse(qr.printable_png(), content_type="image/png")
         return HttpResponse(qr.svg(scale=6), content_type="image/svg+xml")
-
-
-def public_url(request, certificate: Certificate) -> str:
-    return settings.SITE_URL + reverse("certificate-public", args=[certificate.public_token])
 
 
 class CertificateShare(APIView):

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
-from certificates.countries import country_name
 from certificates.jsonld import CREDENTIALS_V2, ED25519_2020, context_url
 from certificates.models import Batch, Inspection
 
@@ -69,7 +68,6 @@ def credential_subject(batch: Batch, inspection: Inspection) -> dict:
         "type": "QualityAssessment",
         "assessmentDate": xsd_datetime(inspection.inspected_at),
         "assessingAgency": {"type": "Organization", "name": inspection.agency},
-        "inspector": inspection.inspector,
         "declaredValues": [metric for metric in metrics if metric],
         "grade": inspection.grade,
         "organic": bool(inspection.organic),
@@ -78,7 +76,6 @@ def credential_subject(batch: Batch, inspection: Inspection) -> dict:
     }
     return {
         "type": "ProduceQualityAttestation",
-        "name": f"{batch.product} batch {batch.batch_number} from {country_name(batch.origin_country)}",
         "exporter": {"type": "Organization", "name": batch.exporter_name},
         "assessedProduct": _without_empty(product),
         "assessment": _without_empty(assessment),
@@ -100,7 +97,6 @@ def build_credential(
         "@context": contexts(),
         "id": credential_id(certificate_key),
         "type": ["VerifiableCredential", CREDENTIAL_TYPE],
-        "name": f"Quality certificate for batch {batch.batch_number}",
         "issuer": issuer_did,
         "validFrom": xsd_datetime(issued_at - CLOCK_SKEW_MARGIN),
         "validUntil": xsd_datetime(valid_until),

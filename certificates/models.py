@@ -28,6 +28,7 @@ from certificates.validators import (
     MOISTURE_PERCENT,
     PESTICIDE_RESIDUE_MG_PER_KG,
     QUANTITY,
+    TEXT_LIMITS,
     document_rule,
     validate_batch_number,
     validate_country,
@@ -52,15 +53,15 @@ class Batch(Document):
     # The batch number in upper case, for case-insensitive prefix search served by an index.
     search_key = StringField()
     exporter = StringField(required=True, max_length=150)  # the exporter's username
-    exporter_name = StringField(required=True, max_length=200)  # organisation, as on the certificate
-    product = StringField(required=True, max_length=100)
-    variety = StringField(max_length=100)
+    exporter_name = StringField(required=True, max_length=TEXT_LIMITS["exporter_name"])  # as on the certificate
+    product = StringField(required=True, max_length=TEXT_LIMITS["product"])
+    variety = StringField(max_length=TEXT_LIMITS["variety"])
     hs_code = StringField(validation=document_rule(validate_hs_code))
     quantity = FloatField(required=True, validation=document_rule(QUANTITY))
     unit = StringField(required=True, choices=QUANTITY_UNITS)
     origin_country = StringField(required=True, validation=document_rule(validate_country))
-    origin_region = StringField(max_length=200)
-    farm = StringField(max_length=200)
+    origin_region = StringField(max_length=TEXT_LIMITS["origin_region"])
+    farm = StringField(max_length=TEXT_LIMITS["farm"])
     harvest_date = DateField()
     destination_country = StringField(validation=document_rule(validate_country))
     status = StringField(required=True, choices=list(BatchStatus), default=BatchStatus.SUBMITTED)
@@ -114,12 +115,12 @@ class InspectionOutcome(StrEnum):
 class Inspection(Document):
     batch = ReferenceField(Batch, required=True, reverse_delete_rule=DENY)
     inspector = StringField(required=True, max_length=150)  # the inspector's username
-    agency = StringField(required=True, max_length=200)  # the QA agency, as on the certificate
+    agency = StringField(required=True, max_length=TEXT_LIMITS["agency"])  # as on the certificate
     inspected_at = DateTimeField(required=True, default=utcnow)
     moisture_percent = FloatField(required=True, validation=document_rule(MOISTURE_PERCENT))
     pesticide_residue_mg_per_kg = FloatField(required=True, validation=document_rule(PESTICIDE_RESIDUE_MG_PER_KG))
     foreign_matter_percent = FloatField(validation=document_rule(FOREIGN_MATTER_PERCENT))
-    grade = StringField(max_length=40)
+    grade = StringField(max_length=TEXT_LIMITS["grade"])
     organic = BooleanField(default=False)
     outcome = StringField(required=True, choices=list(InspectionOutcome))
     notes = StringField(max_length=2000)

@@ -1,8 +1,10 @@
 """QR codes for certificates, in the PixelPass encoding that Inji Verify reads.
 
 PixelPass: JSON → CBOR → zlib (level 9) → Base45. Base45 uses exactly the QR alphanumeric
-alphabet, so the code stays compact. A credential too large for a phone camera to read reliably
-gets a QR code holding its verification URL instead.
+alphabet, so the code stays compact. The code always carries the whole credential — Inji Verify
+decodes whatever a code holds as PixelPass, so a URL in its place could never be verified there —
+and never denser than a phone camera reads from paper: the fields are bounded so that no
+certificate needs more (certificates/validators.py), and issuing refuses one that would.
 """
 
 from __future__ import annotations
@@ -74,10 +76,13 @@ def decode_pixelpass(text: str) -> dict:
     return document
 
 
+class QRTooDense(ValueError):
+    """The credential would need a QR code denser than MAX_QR_VERSION."""
+
+
 @dataclass(frozen=True)
 class CertificateQR:
     data: str
-    carries_credential: bool  # False: the QR holds the verification URL
 
     def _code(self) -> segno.QRCode:
         return segno.make(self.data, error=ERROR_CORRECTION, micro=False)
@@ -106,12 +111,27 @@ class CertificateQR:
         return image
 
 
-def certificate_qr(credential: dict, verification_url: str) -> CertificateQR:
-    data = encode_pixelpass(credential)
+def qr_version(credential: dict) -> int:
     try:
-        version = segno.make(data, error=ERROR_CORRECTION, micro=False).version
+        return segno.make(encode_pixelpass(credential), error=ERROR_CORRECTION, micro=False).version
     except segno.DataOverflowError:
-        version = MAX_QR_VERSION + 1
-    if version <= MAX_QR_VERSION:
-        return CertificateQR(data, carries_credential=True)
-    return CertificateQR(verification_url, carries_credential=False)
+        return 41
+
+
+def certificate_qr(credential: dict) -> CertificateQR:
+    version = qr_version(credential)
+    if version > MAX_QR_VERSION:
+        raise QRTooDense(
+            f"the certificate needs a QR code of version {version}; phone cameras read at most version "
+            f"{MAX_QR_VERSION} from paper"
+        )
+    return CertificateQR(encode_pixelpass(credential))
+
+
+def qr_if_it_fits(credential: dict) -> CertificateQR | None:
+    """For showing a stored certificate (one issued before the limits may be denser): None when
+    no readable code can hold it."""
+    try:
+        return certificate_qr(credential)
+    except QRTooDense:
+        return None

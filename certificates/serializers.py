@@ -13,6 +13,7 @@ from certificates.validators import (
     MOISTURE_PERCENT,
     PESTICIDE_RESIDUE_MG_PER_KG,
     QUANTITY,
+    TEXT_LIMITS,
     Bounds,
     validate_batch_number,
     validate_country,
@@ -55,17 +56,17 @@ class NumberField(serializers.FloatField):
 
 class BatchSerializer(serializers.Serializer):
     id = serializers.CharField(read_only=True)
-    batch_number = serializers.CharField(max_length=64, validators=[validate_batch_number])
+    batch_number = serializers.CharField(max_length=TEXT_LIMITS["batch_number"], validators=[validate_batch_number])
     exporter = serializers.CharField(read_only=True)
     exporter_name = serializers.CharField(read_only=True)
-    product = serializers.CharField(max_length=100)
-    variety = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    product = serializers.CharField(max_length=TEXT_LIMITS["product"])
+    variety = serializers.CharField(max_length=TEXT_LIMITS["variety"], required=False, allow_blank=True)
     hs_code = serializers.CharField(max_length=10, required=False, allow_blank=True, validators=[validate_hs_code])
     quantity = NumberField(QUANTITY)
     unit = serializers.ChoiceField(choices=QUANTITY_UNITS)
     origin_country = CountryField()
-    origin_region = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    farm = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    origin_region = serializers.CharField(max_length=TEXT_LIMITS["origin_region"], required=False, allow_blank=True)
+    farm = serializers.CharField(max_length=TEXT_LIMITS["farm"], required=False, allow_blank=True)
     harvest_date = serializers.DateField(required=False, allow_null=True)
     destination_country = CountryField(required=False, allow_blank=True)
     status = serializers.CharField(read_only=True)
@@ -81,7 +82,7 @@ class InspectionSerializer(serializers.Serializer):
     moisture_percent = NumberField(MOISTURE_PERCENT)
     pesticide_residue_mg_per_kg = NumberField(PESTICIDE_RESIDUE_MG_PER_KG)
     foreign_matter_percent = NumberField(FOREIGN_MATTER_PERCENT, required=False, allow_null=True)
-    grade = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    grade = serializers.CharField(max_length=TEXT_LIMITS["grade"], required=False, allow_blank=True)
     organic = serializers.BooleanField(required=False, default=False)
     outcome = serializers.ChoiceField(choices=("passed", "failed"))
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)

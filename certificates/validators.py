@@ -16,11 +16,24 @@ from django.core.validators import RegexValidator
 
 from certificates.countries import country_name
 
-BATCH_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$"
+# Every free-text value is signed into the certificate, whose QR code must carry the whole of it
+# at version 25 or less (what phone cameras read from paper). With every field full of
+# incompressible text and long production URLs, these limits stay within it (tested).
+TEXT_LIMITS = {
+    "batch_number": 32,
+    "product": 40,
+    "variety": 40,
+    "origin_region": 40,
+    "farm": 40,
+    "exporter_name": 60,
+    "agency": 60,
+    "grade": 12,
+}
+BATCH_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,31}$"
 HS_CODE_PATTERN = r"^\d{4}(\.?\d{2}){0,2}$"
 
 validate_batch_number = RegexValidator(
-    BATCH_NUMBER_PATTERN, "Use 2–64 letters, digits, '.', '_' or '-', starting with a letter or digit."
+    BATCH_NUMBER_PATTERN, "Use 2–32 letters, digits, '.', '_' or '-', starting with a letter or digit."
 )
 validate_hs_code = RegexValidator(HS_CODE_PATTERN, "An HS code has 4, 6 or 8 digits, e.g. 1006.30.")
 
@@ -53,6 +66,15 @@ QUANTITY = Bounds(0.001, 1e9, "Quantity")
 MOISTURE_PERCENT = Bounds(0, 100, "Moisture")
 PESTICIDE_RESIDUE_MG_PER_KG = Bounds(0, 1e6, "Pesticide residue")
 FOREIGN_MATTER_PERCENT = Bounds(0, 100, "Foreign matter")
+
+
+def validate_organisation(name: str) -> None:
+    """An exporter's or agency's name as printed on certificates (the user's full name)."""
+    if len(name) > TEXT_LIMITS["exporter_name"]:
+        raise ValidationError(
+            f"Your organisation's name ({name[:30]}…) is longer than {TEXT_LIMITS['exporter_name']} characters, "
+            "more than a certificate's QR code can hold: ask an administrator to shorten it (the user's first name)."
+        )
 
 
 def document_rule(validator: Callable[[object], None]) -> Callable[[object], None]:

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from certificates.lifecycle import CredentialIdTaken, store_active
 from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, Inspection
+from certificates.qr import QRTooDense, certificate_qr
 from core.clock import utcnow
 from issuance import queue
 from issuance.inji import IssuedCredential, IssuerError, PermanentIssuerError, issue_credential
@@ -49,6 +50,7 @@ def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> JobResu
     if certificate is None:
         try:
             issued = issue(batch, inspection, certificate_key=job.dedupe_key)
+            refuse_unscannable(issued)
             certificate = store_certificate(
                 batch, inspection, issued, certificate_key=job.dedupe_key, revision=job.revision, job_id=job.pk
             )
@@ -73,6 +75,17 @@ def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> JobResu
     if not queue.complete(job, certificate.pk):
         return JobResult(JobOutcome.LEASE_LOST, "another worker took the job over; its certificate is stored")
     return JobResult(JobOutcome.SUCCESS, certificate.credential_id)
+
+
+def refuse_unscannable(issued: IssuedCredential) -> None:
+    """A certificate whose QR code a phone cannot read from paper is not issued (and never printed)."""
+    try:
+        certificate_qr(issued.document)
+    except QRTooDense as exc:
+        raise PermanentIssuerError(
+            f"{exc}: shorten the batch's texts (product, variety, region, farm) or the organisation names, "
+            "then request issuance again"
+        ) from None
 
 
 def store_certificate(

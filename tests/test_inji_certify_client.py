@@ -117,7 +117,7 @@ def test_a_stale_nonce_is_answered_by_signing_again_once(inji, claims):
 
     issued = client_for(inji).issue(claims, certificate_key="k:0")
 
-    assert issued.document["credentialSubject"]["name"] == claims["name"]
+    assert issued.document["credentialSubject"]["exporter"] == claims["exporter"]
     assert len(inji.requests_to("/issuance/credential")) == 2
 
 
@@ -179,11 +179,11 @@ def test_a_credential_from_another_issuer_is_refused(inji, claims):
 def test_a_credential_whose_claims_were_changed_is_refused(claims):
     configuration = credential_configuration()
     template = base64.b64decode(configuration["vcTemplate"]).decode()
-    tampered = template.replace('"name": "$_esc.json($name)"', '"name": "Something else"')
+    tampered = template.replace('"exporter": $exporter', '"exporter": {"type": "Organization", "name": "Someone else"}')
     configuration["vcTemplate"] = base64.b64encode(tampered.encode()).decode()
     inji = FakeInjiCertify(configuration).start()
     try:
-        with pytest.raises(PermanentIssuerError, match=r"does not carry the claims we pushed \(name differ"):
+        with pytest.raises(PermanentIssuerError, match=r"does not carry the claims we pushed \(exporter differ"):
             client_for(inji, gateway_key="").issue(claims, certificate_key="k:0")
     finally:
         inji.stop()

@@ -9,7 +9,7 @@ import base45
 import cbor2
 import pytest
 
-from certificates.qr import QRDecodeError, certificate_qr, decode_pixelpass, encode_pixelpass
+from certificates.qr import QRDecodeError, QRTooDense, certificate_qr, decode_pixelpass, encode_pixelpass, qr_version
 from tests.factories import issue_certificate, make_inspection
 
 
@@ -26,26 +26,83 @@ def test_pixelpass_is_json_to_cbor_to_zlib_to_base45(credential):
 
 
 def test_decoding_our_qr_data_gives_back_the_exact_credential(credential):
-    decoded = decode_pixelpass(certificate_qr(credential, "https://x/verify").data)
+    decoded = decode_pixelpass(certificate_qr(credential).data)
 
     assert json.dumps(decoded, sort_keys=False) == json.dumps(credential, sort_keys=False)
 
 
 def test_a_certificate_qr_carries_the_credential_and_renders_as_svg_and_png(credential):
-    qr = certificate_qr(credential, "https://certs.example.org/c/1")
+    qr = certificate_qr(credential)
 
-    assert qr.carries_credential
+    assert decode_pixelpass(qr.data) == credential
     assert qr.svg().startswith("<svg") and "</svg>" in qr.svg()
     assert qr.png().startswith(b"\x89PNG\r\n\x1a\n")
 
 
-def test_a_credential_too_dense_for_a_phone_carries_the_verification_url(credential):
+def test_a_credential_too_dense_for_a_phone_gets_no_qr_code_at_all(credential):
     credential["credentialSubject"]["padding"] = base45.b45encode(bytes(range(256)) * 20).decode()
 
-    qr = certificate_qr(credential, "https://certs.example.org/c/1")
+    with pytest.raises(QRTooDense, match="phone cameras read at most version 25"):
+        certificate_qr(credential)  # never a URL in its place: Inji Verify would read it as PixelPass
 
-    assert not qr.carries_credential
-    assert qr.data == "https://certs.example.org/c/1"
+
+@pytest.mark.django_db
+def test_the_largest_possible_certificate_still_fits_a_readable_qr_code(settings):
+    """Every free-text field at its limit, filled with text that does not compress, and long
+    production URLs: the QR code still carries the whole certificate at version 25 or less."""
+    import random
+    import string
+
+    from certificates.validators import TEXT_LIMITS
+    from tests.factories import issue_certificate, make_batch, make_inspection
+
+    settings.SITE_URL = "https://certificates.green-valley-exporters.example"
+    settings.CREDENTIAL_CONTEXT_URL = "https://contexts.green-valley-exporters.example/agriqcert/v1"
+    rng = random.Random(7)
+
+    def text(field: str) -> str:
+        return "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(TEXT_LIMITS[field]))
+
+    batch = make_batch(
+        "Z"
+        + "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(TEXT_LIMITS["batch_number"] - 1)),
+        product=text("product"),
+        variety=text("variety"),
+        hs_code="1006.30.10",
+        quantity=999_999_999.999,
+        origin_region=text("origin_region"),
+        farm=text("farm"),
+        exporter_name=text("exporter_name"),
+    )
+    inspection = make_inspection(
+        batch,
+        agency=text("agency"),
+        grade=text("grade"),
+        moisture_percent=99.999,
+        foreign_matter_percent=99.999,
+        pesticide_residue_mg_per_kg=999_999.999,
+    )
+
+    credential = issue_certificate(inspection).credential
+
+    assert qr_version(credential) <= 25
+    assert decode_pixelpass(certificate_qr(credential).data) == credential
+
+
+@pytest.mark.django_db
+def test_issuing_refuses_a_certificate_whose_qr_code_could_not_be_read(batch, monkeypatch):
+    from certificates import qr
+    from issuance.models import IssuanceJob
+    from tests.factories import make_inspection, run_due_jobs
+
+    monkeypatch.setattr(qr, "MAX_QR_VERSION", 10)
+    make_inspection(batch)
+
+    run_due_jobs()
+
+    job = IssuanceJob.objects.get()
+    assert job.gave_up and "phone cameras read at most version 10" in job.errors[-1].message
+    assert "shorten the batch's texts" in job.errors[-1].message
 
 
 @pytest.mark.parametrize(

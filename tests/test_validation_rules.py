@@ -120,3 +120,19 @@ def test_a_refused_number_saves_nothing(api):
 def test_the_document_itself_refuses_nan():
     with pytest.raises(DocumentValidationError, match="finite"):
         make_batch("NAN-1", quantity=float("nan"))
+
+
+def test_an_organisation_name_too_long_for_a_qr_code_is_explained_on_the_form_and_the_api(api, actors):
+    from django.test import Client
+
+    actors["exporter"].first_name = "Green Valley Exports and Agricultural Trading Private Limited Company"
+    actors["exporter"].save()
+    page = Client()
+    page.force_login(actors["exporter"])
+
+    form = page.post("/batches/new/", {**BATCH, "quantity": "100"}).content.decode()
+    response = api["exporter"].post("/api/v1/batches/", {**BATCH, "quantity": 100}, format="json")
+
+    assert "more than a certificate&#x27;s QR code can hold" in form or "more than a certificate's QR code can hold" in form
+    assert response.status_code == 400 and "QR code can hold" in response.json()["non_field_errors"][0]
+    assert Batch.objects.count() == 0

@@ -11,6 +11,7 @@ from certificates.validators import (
     MOISTURE_PERCENT,
     PESTICIDE_RESIDUE_MG_PER_KG,
     QUANTITY,
+    TEXT_LIMITS,
     Bounds,
     validate_batch_number,
     validate_country,
@@ -34,16 +35,18 @@ def number_field(bounds: Bounds, **kwargs) -> forms.FloatField:
 
 class BatchForm(forms.Form):
     batch_number = forms.CharField(
-        max_length=64, validators=[validate_batch_number], help_text="Your own lot number, e.g. RICE-2026-014."
+        max_length=TEXT_LIMITS["batch_number"],
+        validators=[validate_batch_number],
+        help_text="Your own lot number, e.g. RICE-2026-014.",
     )
-    product = forms.CharField(max_length=100, help_text="e.g. Rice, Coffee, Black pepper")
-    variety = forms.CharField(max_length=100, required=False)
+    product = forms.CharField(max_length=TEXT_LIMITS["product"], help_text="e.g. Rice, Coffee, Black pepper")
+    variety = forms.CharField(max_length=TEXT_LIMITS["variety"], required=False)
     hs_code = forms.CharField(label="HS code", max_length=10, required=False, validators=[validate_hs_code])
     quantity = number_field(QUANTITY)
     unit = forms.ChoiceField(choices=[(u, u) for u in QUANTITY_UNITS])
     origin_country = CountryField(help_text="ISO code, e.g. IN")
-    origin_region = forms.CharField(max_length=200, required=False)
-    farm = forms.CharField(max_length=200, required=False)
+    origin_region = forms.CharField(max_length=TEXT_LIMITS["origin_region"], required=False)
+    farm = forms.CharField(max_length=TEXT_LIMITS["farm"], required=False)
     harvest_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     destination_country = CountryField(required=False)
 
@@ -52,7 +55,7 @@ class InspectionForm(forms.Form):
     moisture_percent = number_field(MOISTURE_PERCENT, label="Moisture (%)")
     pesticide_residue_mg_per_kg = number_field(PESTICIDE_RESIDUE_MG_PER_KG, label="Pesticide residue (mg/kg)")
     foreign_matter_percent = number_field(FOREIGN_MATTER_PERCENT, label="Foreign matter (%)", required=False)
-    grade = forms.CharField(max_length=40, required=False)
+    grade = forms.CharField(max_length=TEXT_LIMITS["grade"], required=False)
     organic = forms.BooleanField(required=False)
     outcome = forms.ChoiceField(choices=[("passed", "Passed"), ("failed", "Failed")], widget=forms.RadioSelect)
     notes = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))

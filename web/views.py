@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,11 +19,12 @@ from mongoengine import ValidationError as DocumentValidationError
 from certificates.access import batch_for, certificate_for, owns
 from certificates.countries import country_name
 from certificates.models import Batch, BatchStatus, Certificate, Inspection
-from certificates.qr import certificate_qr
+from certificates.qr import qr_if_it_fits
 from certificates.serializers import document_errors
 from certificates.sharing import SharingError, share, withdraw
 from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy
+from certificates.validators import validate_organisation
 from certificates.verification import UnreadableCredential, read_credential, verify_credential
 from core.clock import utcnow
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff, organisation
@@ -73,16 +74,29 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "web/dashboard.html", context)
 
 
+def _printable_organisation(request: HttpRequest, form) -> str | None:
+    """The user's organisation as certificates print it, or None with the reason on the form."""
+    name = organisation(request.user)
+    try:
+        validate_organisation(name)
+    except ValidationError as exc:
+        if request.method == "POST":
+            form.add_error(None, exc.messages[0])
+        return None
+    return name
+
+
 @login_required
 def new_batch(request: HttpRequest) -> HttpResponse:
     if not has_role(request.user, EXPORTER):
         raise PermissionDenied("Only exporters submit batches.")
     form = BatchForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    name = _printable_organisation(request, form)
+    if request.method == "POST" and form.is_valid() and name:
         batch = Batch(
             **{k: v for k, v in form.cleaned_data.items() if v not in ("", None)},
             exporter=request.user.get_username(),
-            exporter_name=organisation(request.user),
+            exporter_name=name,
         )
         try:
             batch.save(force_insert=True)
@@ -120,12 +134,13 @@ def inspect_batch(request: HttpRequest, batch_number: str) -> HttpResponse:
         raise PermissionDenied("Only QA agencies record inspections.")
     batch = batch_for(request.user, batch_number)
     form = InspectionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    name = _printable_organisation(request, form)
+    if request.method == "POST" and form.is_valid() and name:
         values = {k: v for k, v in form.cleaned_data.items() if v is not None}
         Inspection(
             batch=batch,
             inspector=request.user.get_username(),
-            agency=organisation(request.user),
+            agency=name,
             inspected_at=utcnow(),
             **values,
         ).save()
@@ -142,12 +157,11 @@ def inspect_batch(request: HttpRequest, batch_number: str) -> HttpResponse:
 def _certificate_context(request: HttpRequest, certificate: Certificate) -> dict:
     credential = certificate.credential
     public = settings.SITE_URL + reverse("certificate-public", args=[certificate.public_token])
-    qr = certificate_qr(credential, public)
+    qr = qr_if_it_fits(credential)
     return {
         "certificate": certificate,
         "subject": credential.get("credentialSubject", {}),
-        "qr_svg": qr.svg(scale=4),
-        "qr_carries_credential": qr.carries_credential,
+        "qr_svg": qr.svg(scale=4) if qr else None,
         "checks": _checks(verify_credential(credential, policy=public_policy())),
         "public_url": public,
     }
@@ -208,8 +222,10 @@ def public_qr_png(request: HttpRequest, token: str) -> HttpResponse:
     certificate = Certificate.objects(public_token=token).first()
     if certificate is None:
         raise Http404("No such certificate")
-    public = settings.SITE_URL + reverse("certificate-public", args=[certificate.public_token])
-    response = HttpResponse(certificate_qr(certificate.credential, public).printable_png(), content_type="image/png")
+    qr = qr_if_it_fits(certificate.credential)
+    if qr is None:
+        raise Http404("This certificate is too large for a readable QR code; use its JSON file.")
+    response = HttpResponse(qr.printable_png(), content_type="image/png")
     response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.batch.batch_number}-qr.png"'
     return response
 

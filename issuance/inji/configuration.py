@@ -18,7 +18,6 @@ SCOPE = "agri_quality_certificate"
 # The claims pushed to /pre-authorized-data (issuance.inji.certify_claims) and how a wallet labels
 # them. Certify refuses a claim its configuration does not list (unknown_claims).
 CLAIMS = {
-    "name": "Certified goods",
     "exporter": "Exporter",
     "assessedProduct": "Assessed product",
     "assessment": "Quality assessment",
