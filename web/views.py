@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -17,7 +15,6 @@ from mongoengine import NotUniqueError
 from mongoengine import ValidationError as DocumentValidationError
 
 from certificates.access import batch_for, certificate_for, owns
-from certificates.countries import country_name
 from certificates.models import Batch, BatchStatus, Certificate, Inspection
 from certificates.qr import qr_if_it_fits
 from certificates.serializers import document_errors
@@ -26,13 +23,12 @@ from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy
 from certificates.validators import validate_organisation
 from certificates.verification import UnreadableCredential, read_credential, verify_credential
+from certificates.words import describe_goods
 from core.clock import utcnow
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff, organisation
 from issuance.api import issuance_status
 from notifications.access import mark_all_read, notifications_for
 from web.forms import BatchForm, InspectionForm, VerifyForm
-
-READING_LABELS = {"moisture": "Moisture", "pesticideResidue": "Pesticide residue", "foreignMatter": "Foreign matter"}
 
 CHECK_WORDS = {
     "signature": ("Signature", "The certificate has not been altered since it was signed."),
@@ -243,50 +239,8 @@ def _checks(result) -> dict:
         "issuer": result.issuer_id,
         "issuer_label": result.issuer_label,
         "credential_id": result.credential_id,
-        "goods": _goods(result.certifies) if result.signature.ok else None,
+        "goods": describe_goods(result.certifies) if result.signature.ok else None,
     }
-
-
-def _goods(certifies: dict | None) -> list[tuple[str, str]] | None:
-    """What a certificate attests, in words a customs officer matches against the goods."""
-    if not certifies:
-        return None
-    rows = []
-    product = " ".join(str(certifies[k]) for k in ("product", "variety") if k in certifies)
-    if product:
-        rows.append(("Product", product))
-    if "batch_number" in certifies:
-        rows.append(("Batch", str(certifies["batch_number"])))
-    if "quantity" in certifies:
-        amount = f"{certifies['quantity']:,.3f}".rstrip("0").rstrip(".")
-        unit = str(certifies.get("unit", ""))
-        plural = unit in ("bag", "carton") and certifies["quantity"] != 1
-        rows.append(("Quantity", f"{amount} {unit}{'s' if plural else ''}".strip()))
-    for key, label in (("origin_country", "Origin"), ("destination_country", "Destination")):
-        if key in certifies:
-            rows.append((label, country_name(str(certifies[key])) or str(certifies[key])))
-    if "exporter" in certifies:
-        rows.append(("Exporter", str(certifies["exporter"])))
-    inspection = [str(certifies[k]) for k in ("inspected_by",) if k in certifies]
-    if "inspected_on" in certifies:
-        try:
-            inspection.append(f"on {datetime.fromisoformat(str(certifies['inspected_on'])):%-d %B %Y}")
-        except ValueError:
-            inspection.append(str(certifies["inspected_on"]))
-    if inspection:
-        rows.append(("Inspected by", " ".join(inspection)))
-    for name, value, unit in certifies.get("readings", []):
-        rows.append(
-            (
-                READING_LABELS.get(name, str(name)),
-                f"{value:g} {unit}" if isinstance(value, float) else f"{value} {unit}",
-            )
-        )
-    if "outcome" in certifies:
-        grade = str(certifies.get("grade", ""))
-        grade = f", {grade}" if grade.lower().startswith("grade") else f", grade {grade}" if grade else ""
-        rows.append(("Inspection result", f"{str(certifies['outcome']).capitalize()}{grade}"))
-    return rows
 
 
 def verify_page(request: HttpRequest) -> HttpResponse:

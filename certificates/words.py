@@ -1,0 +1,51 @@
+"""A certificate's contents in the words a customs officer matches against the goods."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from certificates.countries import country_name
+
+READING_LABELS = {"moisture": "Moisture", "pesticideResidue": "Pesticide residue", "foreignMatter": "Foreign matter"}
+
+
+def describe_goods(certifies: dict | None) -> list[tuple[str, str]] | None:
+    """What a certificate attests, in words a customs officer matches against the goods."""
+    if not certifies:
+        return None
+    rows = []
+    product = " ".join(str(certifies[k]) for k in ("product", "variety") if k in certifies)
+    if product:
+        rows.append(("Product", product))
+    if "batch_number" in certifies:
+        rows.append(("Batch", str(certifies["batch_number"])))
+    if "quantity" in certifies:
+        amount = f"{certifies['quantity']:,.3f}".rstrip("0").rstrip(".")
+        unit = str(certifies.get("unit", ""))
+        plural = unit in ("bag", "carton") and certifies["quantity"] != 1
+        rows.append(("Quantity", f"{amount} {unit}{'s' if plural else ''}".strip()))
+    for key, label in (("origin_country", "Origin"), ("destination_country", "Destination")):
+        if key in certifies:
+            rows.append((label, country_name(str(certifies[key])) or str(certifies[key])))
+    if "exporter" in certifies:
+        rows.append(("Exporter", str(certifies["exporter"])))
+    inspection = [str(certifies[k]) for k in ("inspected_by",) if k in certifies]
+    if "inspected_on" in certifies:
+        try:
+            inspection.append(f"on {datetime.fromisoformat(str(certifies['inspected_on'])):%-d %B %Y}")
+        except ValueError:
+            inspection.append(str(certifies["inspected_on"]))
+    if inspection:
+        rows.append(("Inspected by", " ".join(inspection)))
+    for name, value, unit in certifies.get("readings", []):
+        rows.append(
+            (
+                READING_LABELS.get(name, str(name)),
+                f"{value:g} {unit}" if isinstance(value, float) else f"{value} {unit}",
+            )
+        )
+    if "outcome" in certifies:
+        grade = str(certifies.get("grade", ""))
+        grade = f", {grade}" if grade.lower().startswith("grade") else f", grade {grade}" if grade else ""
+        rows.append(("Inspection result", f"{str(certifies['outcome']).capitalize()}{grade}"))
+    return rows
