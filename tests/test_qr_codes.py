@@ -135,3 +135,31 @@ def test_the_downloadable_png_is_big_enough_for_inji_verify_and_reads_back(clien
 
     assert response["Content-Type"] == "image/png" and len(response.content) >= 10 * 1024
     assert decode_pixelpass(scanned.stdout.strip()) == certificate.credential
+
+
+@pytest.mark.django_db
+def test_the_printable_pdf_is_one_page_whose_qr_code_reads_back_and_names_nothing_cut(client, tmp_path):
+    """Printed and stapled to the shipment: one page, a code that scans, and even the longest
+    names allowed printed in full (wrapped, never cut off)."""
+    import subprocess
+
+    from certificates.validators import TEXT_LIMITS
+    from tests.factories import issue_certificate, make_batch, make_inspection
+
+    exporter = "Green Valley Organic Basmati Rice Exporters Cooperative Ltd"[: TEXT_LIMITS["exporter_name"]]
+    agency = "National Agricultural Quality Assurance and Export Inspection"[: TEXT_LIMITS["agency"]]
+    batch = make_batch(exporter_name=exporter, product="Rice", farm="Sunrise Cooperative Farm No 7, Karnal")
+    certificate = issue_certificate(make_inspection(batch, agency=agency))
+    response = client.get(f"/c/{certificate.public_token}/certificate.pdf")
+    (tmp_path / "certificate.pdf").write_bytes(response.content)
+
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "certificate.pdf", "page"], cwd=tmp_path, check=True, timeout=60)
+    pages = sorted(tmp_path.glob("page*.png"))
+    scanned = subprocess.run(["zbarimg", "--quiet", "--raw", str(pages[0])], capture_output=True, text=True, timeout=60)
+    words = subprocess.run(["pdftotext", "certificate.pdf", "-"], cwd=tmp_path, capture_output=True, text=True).stdout
+    words = " ".join(words.split())
+
+    assert response["Content-Type"] == "application/pdf" and len(pages) == 1
+    assert decode_pixelpass(scanned.stdout.strip()) == certificate.credential
+    assert "Batch RICE-2026-001" in words and "India" in words and "12,500 kg" in words
+    assert exporter in words and agency in words

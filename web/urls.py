@@ -20,6 +20,7 @@ urlpatterns = [
     path("c/<str:token>/", views.public_certificate, name="certificate-public"),
     path("c/<str:token>/credential.json", views.public_credential, name="certificate-public-credential"),
     path("c/<str:token>/qr.png", views.public_qr_png, name="certificate-public-qr"),
+    path("c/<str:token>/certificate.pdf", views.public_certificate_pdf, name="certificate-public-pdf"),
     path("verify/", views.verify_page, name="verify"),
     path("notifications/read/", views.read_notifications, name="notifications-read"),
 ]

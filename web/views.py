@@ -16,6 +16,7 @@ from mongoengine import ValidationError as DocumentValidationError
 
 from certificates.access import batch_for, certificate_for, owns
 from certificates.models import Batch, BatchStatus, Certificate, Inspection
+from certificates.pdf import certificate_pdf
 from certificates.qr import qr_if_it_fits
 from certificates.serializers import document_errors
 from certificates.sharing import SharingError, share, withdraw
@@ -223,6 +224,18 @@ def public_qr_png(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("This certificate is too large for a readable QR code; use its JSON file.")
     response = HttpResponse(qr.printable_png(), content_type="image/png")
     response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.batch.batch_number}-qr.png"'
+    return response
+
+
+def public_certificate_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    certificate = Certificate.objects(public_token=token).first()
+    if certificate is None or qr_if_it_fits(certificate.credential) is None:
+        raise Http404("No such certificate, or too large for a printable QR code")
+    verified = verify_credential(certificate.credential, policy=public_policy())
+    label = verified.issuer_label or verified.issuer_id or "an unknown issuer"
+    pdf = certificate_pdf(certificate, issuer_label=label, verify_url=settings.SITE_URL + reverse("verify"))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.batch.batch_number}.pdf"'
     return response
 
 
