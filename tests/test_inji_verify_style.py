@@ -1,0 +1,147 @@
+"""A certificate verified the way MOSIP Inji Verify (vc-verifier 1.8) does it in the field.
+
+Inji Verify bundles no contexts and caches nothing: it fetches every `@context` and the status list
+over HTTP(S) at exactly the URLs inside the credential (vc-verifier `utils/Util.kt`,
+`LdpStatusChecker.kt`). Its Ed25519Signature2020 check comes from ld-signatures-java, whose
+`URDNA2015Canonicalizer` canonicalises the proof options under the `https://w3id.org/security/v3`
+context only (`LdProof.DEFAULT_JSONLD_CONTEXTS`), not under the credential's contexts; the
+signed bytes are sha256(proof options) + sha256(credential without proof).
+
+Here the app runs as a real server; the credential's own context and status list must come from
+it over HTTP. The W3C contexts (w3.org, w3id.org) would be fetched from the internet, which these
+machines cannot reach; they come from PyLD's copies, and security/v3 from the copy ld-signatures-java
+bundles (tests/contexts/security-v3-unstable.jsonld, from WebOfTrustInfo/ld-signatures-java,
+src/main/resources/info/weboftrust/ldsignatures/jsonld/). Nothing of the app's own is preloaded,
+and none of the app's verification code is used.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import gzip
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import base58
+import pytest
+import requests
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pyld import BUNDLED_CONTEXTS, jsonld
+
+SECURITY_V3 = "https://w3id.org/security/v3"
+INTERNET_CONTEXTS = {
+    "https://www.w3.org/ns/credentials/v2",
+    "https://w3id.org/security/suites/ed25519-2020/v1",
+}
+
+
+class InjiVerifyStyle:
+    """Fetches what the credential names, over HTTP, and records every URL it fetched."""
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self.fetched: list[str] = []
+
+    def load(self, url: str, options=None) -> dict:
+        if url == SECURITY_V3:
+            document = json.loads((Path(__file__).parent / "contexts" / "security-v3-unstable.jsonld").read_text())
+        elif url in INTERNET_CONTEXTS:
+            document = BUNDLED_CONTEXTS[url]
+            document = json.loads(document.read_text()) if isinstance(document, Path) else document
+        else:
+            assert url.startswith(self.server + "/"), f"the credential names {url}, which no verifier can fetch"
+            response = requests.get(url, timeout=10, headers={"Accept": "application/ld+json, application/json"})
+            response.raise_for_status()
+            self.fetched.append(url)
+            document = response.json()
+        return {"contextUrl": None, "documentUrl": url, "document": document}
+
+    def canonical(self, document: dict) -> bytes:
+        nquads = jsonld.normalize(
+            document, {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": self.load}
+        )
+        return nquads.encode()
+
+    def signature_is_valid(self, credential: dict) -> bool:
+        proof = dict(credential["proof"])
+        signature = base58.b58decode(proof.pop("proofValue")[1:])  # multibase 'z': base58btc
+        options = {"@context": [SECURITY_V3], **proof}
+        unsigned = {k: v for k, v in credential.items() if k != "proof"}
+        signed = hashlib.sha256(self.canonical(options)).digest() + hashlib.sha256(self.canonical(unsigned)).digest()
+        did = proof["verificationMethod"].split("#")[0]
+        multicodec = base58.b58decode(did.removeprefix("did:key:z"))
+        assert multicodec[:2] == b"\xed\x01", "an Ed25519 did:key"
+        try:
+            Ed25519PublicKey.from_public_bytes(multicodec[2:]).verify(signature, signed)
+        except InvalidSignature:
+            return False
+        return True
+
+    def revoked(self, credential: dict) -> bool:
+        entry = credential["credentialStatus"]
+        status_list = self.load(entry["statusListCredential"])["document"]
+        assert self.signature_is_valid(status_list), "the status list is signed by the issuer"
+        assert status_list["issuer"] == credential["issuer"]
+        encoded = status_list["credentialSubject"]["encodedList"]
+        assert encoded.startswith("u"), "multibase base64url"
+        bits = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
+        index = int(entry["statusListIndex"])
+        return bool(bits[index // 8] & (0x80 >> (index % 8)))
+
+    def valid_from_is_not_future(self, credential: dict) -> bool:
+        # DateUtils.kt: at most 3 s of clock skew is forgiven.
+        valid_from = datetime.fromisoformat(credential["validFrom"].replace("Z", "+00:00"))
+        return valid_from <= datetime.now(UTC) + timedelta(seconds=3)
+
+
+@pytest.fixture
+def served(live_server, settings, batch):
+    """The app on a real HTTP server, with the URLs it signs into credentials pointing at it."""
+    from tests.factories import issue_certificate, make_inspection
+
+    settings.SITE_URL = live_server.url
+    settings.CREDENTIAL_CONTEXT_URL = live_server.url + "/contexts/agriqcert/v1"
+    certificate = issue_certificate(make_inspection(batch))
+    return certificate, InjiVerifyStyle(live_server.url)
+
+
+def test_a_genuine_certificate_verifies_from_its_urls_alone(served):
+    certificate, verifier = served
+    credential = certificate.credential
+
+    assert verifier.signature_is_valid(credential)
+    assert not verifier.revoked(credential)
+    assert verifier.valid_from_is_not_future(credential)
+    assert credential["@context"][-1] in verifier.fetched, "our context came from the server over HTTP"
+    assert credential["credentialStatus"]["statusListCredential"] in verifier.fetched
+
+
+def test_a_revoked_certificate_is_seen_revoked_from_the_fetched_status_list(served):
+    from certificates.revocation import revoke
+
+    certificate, verifier = served
+    revoke(certificate, by="staff", reason="Aflatoxin found on re-test")
+
+    assert verifier.signature_is_valid(certificate.credential), "revoking does not break the signature"
+    assert verifier.revoked(certificate.credential)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(lambda c: c["credentialSubject"]["assessedProduct"].update(product="Saffron"), id="product"),
+        pytest.param(lambda c: c.update(validUntil="2099-01-01T00:00:00Z"), id="validity"),
+        pytest.param(lambda c: c["proof"].update(created="2020-01-01T00:00:00Z"), id="proof date"),
+    ],
+)
+def test_a_tampered_certificate_fails_the_signature_check(served, tamper):
+    certificate, verifier = served
+    forged = copy.deepcopy(certificate.credential)
+    tamper(forged)
+
+    assert verifier.signature_is_valid(certificate.credential)
+    assert not verifier.signature_is_valid(forged)
