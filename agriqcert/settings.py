@@ -8,6 +8,7 @@ the code and it works; production sets DEBUG=false, SECRET_KEY and MONGODB_URI.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -239,6 +240,15 @@ if INJI_PROOF_ALG not in ("ES256", "Ed25519"):
     raise ImproperlyConfigured(f"INJI_PROOF_ALG must be ES256 or Ed25519 (got {INJI_PROOF_ALG!r})")
 INJI_TIMEOUT_SECONDS = env_int("INJI_TIMEOUT_SECONDS", 30, minimum=1, maximum=600)
 MOCK_ISSUER_KEY_FILE = BASE_DIR / env_str("MOCK_ISSUER_KEY_FILE", "var/mock-issuer-ed25519.key")
+# The mock issuer as did:web:<SITE_URL's host> (its DID document served at /.well-known/did.json,
+# keys rotatable) instead of did:key: a name an importer recognises. did:web DIDs name a domain
+# root here, so SITE_URL must have no path.
+MOCK_ISSUER_DID_WEB = env_bool("MOCK_ISSUER_DID_WEB", False)
+if MOCK_ISSUER_DID_WEB and urlsplit(SITE_URL).path not in ("", "/"):
+    raise ImproperlyConfigured(
+        f"MOCK_ISSUER_DID_WEB needs SITE_URL at a domain's root (got {SITE_URL}): "
+        "its DID document is served at /.well-known/did.json"
+    )
 # Issuers whose certificates this deployment calls valid, besides its own (mock issuer, INJI_ISSUER_DID).
 TRUSTED_ISSUERS = env_list("TRUSTED_ISSUERS", [])
 for _did in TRUSTED_ISSUERS:

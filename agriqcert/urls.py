@@ -63,5 +63,6 @@ urlpatterns = [
     path("contexts/agriqcert/v1", certificate_views.context_document, name="context-v1"),
     *context_paths(),
     path("credentials/status/<str:list_id>", certificate_views.status_list, name="status-list"),
+    path(".well-known/did.json", certificate_views.did_document, name="did-document"),
     path("", include("web.urls")),
 ]

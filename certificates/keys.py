@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 from dataclasses import dataclass
@@ -63,6 +64,15 @@ class SigningKey:
         did = f"did:key:{fingerprint}"
         return cls(private_key, did, f"{did}#{fingerprint}")
 
+    def under_did(self, did: str) -> SigningKey:
+        """The same key named as a key of `did` (e.g. a did:web), its fingerprint as the fragment
+        so that every key the DID has ever had keeps its own id."""
+        return SigningKey(self.private_key, did, f"{did}#{public_key_multibase(self.private_key.public_key())}")
+
+    @property
+    def public_multibase(self) -> str:
+        return public_key_multibase(self.private_key.public_key())
+
 
 def load_or_create_key_file(path: Path) -> SigningKey:
     """Read the mock issuer's key, creating it on first use.
@@ -80,6 +90,46 @@ def load_or_create_key_file(path: Path) -> SigningKey:
     with os.fdopen(fd, "w") as handle:
         handle.write(multibase_encode(ED25519_PRIV_MULTICODEC + raw) + "\n")
     return SigningKey.from_private_key(key)
+
+
+def rotate_key_file(path: Path, retired: Path) -> tuple[SigningKey, SigningKey]:
+    """Replace the key in `path` by a new one, first appending the old public key to `retired`
+    (one multibase per line) so that certificates it signed keep verifying. A crash between the
+    two steps leaves the old key in place and listed as retired: rotating again completes it.
+    Two rotations at once are serialised by a lock, so neither replaces a key it never retired."""
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _rotate(path, retired)
+
+
+def _rotate(path: Path, retired: Path) -> tuple[SigningKey, SigningKey]:
+    old = _read_key_file(path)
+    listed = retired.read_text().split() if retired.exists() else []
+    if old.public_multibase not in listed:
+        with retired.open("a") as handle:
+            handle.write(old.public_multibase + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    new = Ed25519PrivateKey.generate()
+    raw = new.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    staging = path.with_name(path.name + ".new")
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(multibase_encode(ED25519_PRIV_MULTICODEC + raw) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(staging, path)
+    return old, SigningKey.from_private_key(new)
+
+
+def read_public_keys(path: Path) -> list[Ed25519PublicKey]:
+    """The retired public keys listed in `path` (none when it does not exist)."""
+    if not path.exists():
+        return []
+    try:
+        return [public_key_from_multibase(line) for line in path.read_text().split()]
+    except KeyFormatError as exc:
+        raise KeyFormatError(f"{path} lists something that is not an Ed25519 public key: {exc}") from None
 
 
 def _read_key_file(path: Path) -> SigningKey:

@@ -3,25 +3,90 @@
 All workers of a deployment must sign with one key that survives restarts: it is kept in
 MOCK_ISSUER_KEY_FILE (created on first use, mode 0600). Several machines share it by sharing that
 file (a mounted secret).
+
+The issuer is did:key (the embedded default: the key is the identity) or, with MOCK_ISSUER_DID_WEB,
+did:web:<SITE_URL's host>, whose DID document lists the current key and every retired one
+(MOCK_ISSUER_KEY_FILE + ".retired"), so rotating the key breaks no certificate.
 """
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 
-from certificates.keys import SigningKey, load_or_create_key_file
+from certificates.keys import SigningKey, load_or_create_key_file, public_key_multibase, read_public_keys
 from certificates.proofs import sign_ed25519_2020
 
 
 def local_signing_key() -> SigningKey:
-    return _key_for(Path(settings.MOCK_ISSUER_KEY_FILE))
+    path = Path(settings.MOCK_ISSUER_KEY_FILE)
+    key = _key_for(path, _modified(path))  # a rotated key is picked up without a restart
+    return key.under_did(web_did()) if settings.MOCK_ISSUER_DID_WEB else key
+
+
+def web_did() -> str:
+    """did:web for SITE_URL's host (a port is percent-encoded, as the did:web method says)."""
+    return "did:web:" + quote(urlsplit(settings.SITE_URL).netloc.lower(), safe="")
+
+
+def retired_keys_file() -> Path:
+    return Path(str(settings.MOCK_ISSUER_KEY_FILE) + ".retired")
+
+
+def local_verification_keys() -> dict[str, Ed25519PublicKey]:
+    """Every key the did:web issuer has had, by verification method id: this deployment
+    verifies its own certificates without fetching its own DID document."""
+    if not settings.MOCK_ISSUER_DID_WEB or not Path(settings.MOCK_ISSUER_KEY_FILE).exists():
+        return {}
+    did = web_did()
+    current = local_signing_key()
+    keys = {current.verification_method: current.private_key.public_key()}
+    for key in read_public_keys(retired_keys_file()):
+        keys[f"{did}#{public_key_multibase(key)}"] = key
+    return keys
+
+
+def local_issuer_dids() -> frozenset[str]:
+    """The DIDs this deployment's own key signs as: did:web when enabled, and always the key's
+    did:key (certificates signed before did:web was switched on)."""
+    key = local_signing_key()
+    return frozenset({key.did, SigningKey.from_private_key(key.private_key).did})
+
+
+def did_document() -> dict:
+    did = web_did()
+    methods = [
+        {
+            "id": method,
+            "type": "Ed25519VerificationKey2020",
+            "controller": did,
+            "publicKeyMultibase": public_key_multibase(key),
+        }
+        for method, key in local_verification_keys().items()
+    ]
+    ids = [method["id"] for method in methods]
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/ed25519-2020/v1"],
+        "id": did,
+        "verificationMethod": methods,
+        "assertionMethod": ids,
+        "authentication": ids[:1],
+    }
+
+
+def _modified(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
 
 
 @cache
-def _key_for(path: Path) -> SigningKey:
+def _key_for(path: Path, modified: int) -> SigningKey:
     return load_or_create_key_file(path)
 
 

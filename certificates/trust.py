@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from certificates.signing import local_signing_key
+from certificates.signing import local_issuer_dids
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def trusted_issuers() -> frozenset[str]:
     # The mock issuer's key is this deployment's identity while it exists; verifying must not
     # create one on a deployment that never used mock mode.
     if settings.INJI_MOCK_MODE or Path(settings.MOCK_ISSUER_KEY_FILE).exists():
-        trusted.add(local_signing_key().did)
+        trusted |= local_issuer_dids()
     return frozenset(trusted)
 
 
@@ -53,7 +53,7 @@ def describe_issuer(did: str) -> str:
     """Who a trusted issuer is, in words."""
     if did == settings.INJI_ISSUER_DID:
         return "this service's Inji Certify issuer"
-    if (settings.INJI_MOCK_MODE or Path(settings.MOCK_ISSUER_KEY_FILE).exists()) and did == local_signing_key().did:
+    if (settings.INJI_MOCK_MODE or Path(settings.MOCK_ISSUER_KEY_FILE).exists()) and did in local_issuer_dids():
         return "this service's own issuer"
     return "an issuer this service is configured to trust"
 

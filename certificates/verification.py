@@ -23,6 +23,7 @@ from certificates.limits import UnreadableCredential, check_document, parse_json
 from certificates.proofs import ProofError, single_proof, verify_proof
 from certificates.qr import decode_pixelpass
 from certificates.revocation import bit_is_set, parse_entry, status_list_credential
+from certificates.signing import local_verification_keys
 from certificates.trust import VerificationPolicy, describe_issuer, public_policy
 from core.clock import utcnow
 
@@ -111,7 +112,8 @@ def verify_credential(
         proof = single_proof(document)
         method = proof["verificationMethod"]
         fetch = policy.may_fetch_did(method.split("#", 1)[0])
-        key = resolve_key(method, offline=not fetch, known_keys=known_keys or {})
+        keys = {**local_verification_keys(), **(known_keys or {})}
+        key = resolve_key(method, offline=not fetch, known_keys=keys)
         verify_proof(document, key)
     except (ProofError, KeyResolutionError, CanonicalisationError) as exc:
         result.signature = Check(False, str(exc))

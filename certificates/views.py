@@ -1,10 +1,15 @@
-"""Public documents every verifier needs: the JSON-LD context and the revocation status lists."""
+"""Public documents every verifier needs: the JSON-LD context, the revocation status lists and the
+did:web issuer's DID document."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from certificates import signing
 from certificates.jsonld import own_context
 from certificates.revocation import status_list_credential
 
@@ -25,5 +30,17 @@ def status_list(request: HttpRequest, list_id: str) -> JsonResponse:
     response = JsonResponse(document, content_type="application/vc+ld+json")
     response["Access-Control-Allow-Origin"] = "*"
     # Verifiers may cache it briefly; a revocation shows within five minutes.
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_GET
+def did_document(request: HttpRequest) -> JsonResponse:
+    """The did:web issuer's DID document: its current key and every retired one."""
+    if not settings.MOCK_ISSUER_DID_WEB or not Path(settings.MOCK_ISSUER_KEY_FILE).exists():
+        raise Http404("This service's issuer is not a did:web")
+    response = JsonResponse(signing.did_document(), content_type="application/did+json")
+    response["Access-Control-Allow-Origin"] = "*"
+    # Short: after a key rotation verifiers must see the new key soon.
     response["Cache-Control"] = "public, max-age=300"
     return response

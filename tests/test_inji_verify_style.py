@@ -21,9 +21,11 @@ import base64
 import copy
 import gzip
 import hashlib
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import base58
 import pytest
@@ -72,14 +74,28 @@ class InjiVerifyStyle:
         options = {"@context": [SECURITY_V3], **proof}
         unsigned = {k: v for k, v in credential.items() if k != "proof"}
         signed = hashlib.sha256(self.canonical(options)).digest() + hashlib.sha256(self.canonical(unsigned)).digest()
-        did = proof["verificationMethod"].split("#")[0]
-        multicodec = base58.b58decode(did.removeprefix("did:key:z"))
-        assert multicodec[:2] == b"\xed\x01", "an Ed25519 did:key"
         try:
-            Ed25519PublicKey.from_public_bytes(multicodec[2:]).verify(signature, signed)
+            self.public_key(proof["verificationMethod"]).verify(signature, signed)
         except InvalidSignature:
             return False
         return True
+
+    def public_key(self, method: str) -> Ed25519PublicKey:
+        did = method.split("#")[0]
+        if did.startswith("did:key:"):
+            multibase = did.removeprefix("did:key:")
+        else:
+            # did:web:<host> is https://<host>/.well-known/did.json; the test server speaks http.
+            assert did == "did:web:" + quote(urlsplit(self.server).netloc, safe=""), did
+            document = requests.get(self.server + "/.well-known/did.json", timeout=10).json()
+            self.fetched.append(self.server + "/.well-known/did.json")
+            assert document["id"] == did and method in document["assertionMethod"]
+            (entry,) = [entry for entry in document["verificationMethod"] if entry["id"] == method]
+            assert entry["controller"] == did and entry["type"] == "Ed25519VerificationKey2020"
+            multibase = entry["publicKeyMultibase"]
+        multicodec = base58.b58decode(multibase.removeprefix("z"))
+        assert multicodec[:2] == b"\xed\x01", "an Ed25519 key"
+        return Ed25519PublicKey.from_public_bytes(multicodec[2:])
 
     def revoked(self, credential: dict) -> bool:
         entry = credential["credentialStatus"]
@@ -145,3 +161,79 @@ def test_a_tampered_certificate_fails_the_signature_check(served, tamper):
 
     assert verifier.signature_is_valid(certificate.credential)
     assert not verifier.signature_is_valid(forged)
+
+
+@pytest.fixture
+def did_web(live_server, settings, tmp_path):
+    settings.MOCK_ISSUER_KEY_FILE = tmp_path / "issuer.key"  # its own key: rotating it touches no other test
+    settings.SITE_URL = live_server.url
+    settings.CREDENTIAL_CONTEXT_URL = live_server.url + "/contexts/agriqcert/v1"
+    settings.MOCK_ISSUER_DID_WEB = True
+    return InjiVerifyStyle(live_server.url)
+
+
+def test_a_did_web_issuer_is_resolved_from_the_did_document_the_app_serves(did_web, batch, api):
+    from tests.factories import issue_certificate, make_inspection
+
+    credential = issue_certificate(make_inspection(batch)).credential
+    verdict = api["anonymous"].post("/api/v1/verify/", {"credential": credential}, format="json").json()
+
+    assert credential["issuer"] == "did:web:" + quote(urlsplit(did_web.server).netloc, safe="")
+    assert did_web.signature_is_valid(credential) and not did_web.revoked(credential)
+    assert did_web.server + "/.well-known/did.json" in did_web.fetched
+    assert verdict["valid"] is True and verdict["trust"]["ok"] is True
+
+
+def test_a_rotated_key_stays_in_the_did_document_and_old_certificates_keep_verifying(did_web, batch, api):
+    from django.core.management import call_command
+
+    from certificates.revocation import revoke
+    from tests.factories import issue_certificate, make_batch, make_inspection
+
+    before = issue_certificate(make_inspection(batch)).credential
+    call_command("rotate_issuer_key", stdout=io.StringIO())
+    after_certificate = issue_certificate(make_inspection(make_batch("COFFEE-2026-007")))
+    after = after_certificate.credential
+    keys = requests.get(did_web.server + "/.well-known/did.json", timeout=10).json()["assertionMethod"]
+
+    assert before["issuer"] == after["issuer"]
+    assert before["proof"]["verificationMethod"] != after["proof"]["verificationMethod"]
+    assert set(keys) == {before["proof"]["verificationMethod"], after["proof"]["verificationMethod"]}
+    assert did_web.signature_is_valid(before) and did_web.signature_is_valid(after)
+    for credential in (before, after):
+        verdict = api["anonymous"].post("/api/v1/verify/", {"credential": credential}, format="json").json()
+        assert verdict["valid"] is True, verdict
+    # The status list is now signed with the new key; a revocation is still seen.
+    revoke(after_certificate, by="staff", reason="Wrong destination")
+    assert did_web.revoked(after) and not did_web.revoked(before)
+
+
+@pytest.mark.django_db
+def test_did_key_stays_the_default_with_no_did_document_and_no_rotation(client, batch):
+    from django.core.management import CommandError, call_command
+
+    from tests.factories import issue_certificate, make_inspection
+
+    credential = issue_certificate(make_inspection(batch)).credential
+
+    assert credential["issuer"].startswith("did:key:z6Mk")
+    assert client.get("/.well-known/did.json").status_code == 404
+    with pytest.raises(CommandError, match="Key rotation needs MOCK_ISSUER_DID_WEB=true"):
+        call_command("rotate_issuer_key")
+
+
+def test_rotations_at_the_same_time_retire_every_key_that_ever_signed(tmp_path):
+    """Two operators rotating at once: each key that was ever current ends up published."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from certificates.keys import load_or_create_key_file, public_key_multibase, read_public_keys, rotate_key_file
+
+    key_file, retired = tmp_path / "issuer.key", tmp_path / "issuer.key.retired"
+    first = load_or_create_key_file(key_file)
+    with ThreadPoolExecutor(4) as pool:
+        rotations = list(pool.map(lambda _: rotate_key_file(key_file, retired), range(8)))
+    published = {public_key_multibase(key) for key in read_public_keys(retired)}
+    current = load_or_create_key_file(key_file)
+
+    every_key = {first.public_multibase} | {new.public_multibase for _, new in rotations}
+    assert len(every_key) == 9 and published == every_key - {current.public_multibase}

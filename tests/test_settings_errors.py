@@ -56,6 +56,10 @@ def run_check(**env: str) -> subprocess.CompletedProcess:
         ({"INJI_API_URL": "http://certify.example.org/v1/certify"}, "INJI_API_URL must use https"),
         ({"INJI_PROOF_ALG": "EdDSA"}, "INJI_PROOF_ALG must be ES256 or Ed25519"),
         (
+            {"MOCK_ISSUER_DID_WEB": "true", "SITE_URL": "https://example.org/certs"},
+            "MOCK_ISSUER_DID_WEB needs SITE_URL at a domain's root (got https://example.org/certs)",
+        ),
+        (
             {"SECRET_KEY": STRONG_KEY, "MONGODB_URI": "mongodb://db/agriqcert", "SITE_URL": "http://localhost:8000"},
             "SITE_URL is not https (http://localhost:8000): it is signed into every credential",
         ),
