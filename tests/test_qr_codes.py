@@ -163,3 +163,4 @@ def test_the_printable_pdf_is_one_page_whose_qr_code_reads_back_and_names_nothin
     assert decode_pixelpass(scanned.stdout.strip()) == certificate.credential
     assert "Batch RICE-2026-001" in words and "India" in words and "12,500 kg" in words
     assert exporter in words and agency in words
+    assert certificate.credential["issuer"] in words.replace(" ", ""), "the issuer's DID, to compare with Inji Verify"

@@ -232,7 +232,8 @@ def public_certificate_pdf(request: HttpRequest, token: str) -> HttpResponse:
     if certificate is None or qr_if_it_fits(certificate.credential) is None:
         raise Http404("No such certificate, or too large for a printable QR code")
     verified = verify_credential(certificate.credential, policy=public_policy())
-    label = verified.issuer_label or verified.issuer_id or "an unknown issuer"
+    # On paper the DID is what an importer can compare with what Inji Verify shows.
+    label = " — ".join(part for part in (verified.issuer_id, verified.issuer_label) if part) or "an unknown issuer"
     pdf = certificate_pdf(certificate, issuer_label=label, verify_url=settings.SITE_URL + reverse("verify"))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.batch.batch_number}.pdf"'
