@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from certificates.lifecycle import CredentialIdTaken, store_active
@@ -139,6 +140,14 @@ def give_up(job: IssuanceJob, worker_id: str, message: str, batch: Batch | None)
         return JobResult(JobOutcome.LEASE_LOST, message)
     _notify_gave_up(job, batch, message)
     return JobResult(JobOutcome.GAVE_UP, message)
+
+
+def recover_expired_leases(now: datetime | None = None) -> int:
+    """Dead workers' jobs back in the queue; one whose attempts are used up gives up and tells the
+    exporter and staff, exactly like any other give-up."""
+    return queue.recover_expired_leases(
+        now, on_gave_up=lambda job, reason: _notify_gave_up(job, Batch.objects(pk=job.batch_id).first(), reason)
+    )
 
 
 def _notify_gave_up(job: IssuanceJob, batch: Batch | None, reason: str) -> None:

@@ -218,8 +218,11 @@ def release(job: IssuanceJob, *, by: str = "") -> bool:
     return True
 
 
-def recover_expired_leases(now: datetime | None = None) -> int:
-    """Make jobs of dead workers claimable again, or fail them when their attempts are used up."""
+def recover_expired_leases(
+    now: datetime | None = None, on_gave_up: Callable[[IssuanceJob, str], None] | None = None
+) -> int:
+    """Make jobs of dead workers claimable again, or fail them when their attempts are used up
+    (then `on_gave_up(job, reason)`: issuance.processing tells people, as for every give-up)."""
     now = now or utcnow()
     recovered = 0
     while True:
@@ -231,10 +234,11 @@ def recover_expired_leases(now: datetime | None = None) -> int:
         if document is None:
             return recovered
         job = _job(document)
+        reason = f"the worker {job.locked_by} stopped renewing its lease (it died or lost the database)"
         outcome = fail(
             job,
             kind=ErrorKind.LEASE_EXPIRED,
-            message=f"the worker {job.locked_by} stopped renewing its lease (it died or lost the database)",
+            message=reason,
             worker_id=job.locked_by or "",
             permanent=False,
             retry_now=True,  # backoff is for failures of the job itself, not of its worker
@@ -244,6 +248,8 @@ def recover_expired_leases(now: datetime | None = None) -> int:
             log.warning(
                 "job=%s batch=%s attempt=%s outcome=lease_recovered", job.pk, job.batch_number, job.attempt_count
             )
+            if outcome.will_retry_at is None and on_gave_up is not None:
+                on_gave_up(job, reason)
 
 
 def purge_expired(now: datetime | None = None) -> int:

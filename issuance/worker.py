@@ -26,7 +26,7 @@ from core.clock import utcnow
 from issuance import queue
 from issuance.inji import issue_credential
 from issuance.models import HEARTBEAT_EVERY_AT_MOST, IssuanceJob, JobStatus, WorkerHeartbeat
-from issuance.processing import JobOutcome, JobResult, process, retry_later
+from issuance.processing import JobOutcome, JobResult, process, recover_expired_leases, retry_later
 from notifications.delivery import purge_expired as purge_expired_notifications
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ class Worker:
     def maintain(self) -> None:
         self.renew_leases()
         self.beat()
-        recovered = queue.recover_expired_leases()
+        recovered = recover_expired_leases()
         if recovered:
             self._wake.set()
         if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:

@@ -166,3 +166,22 @@ def test_a_dead_workers_job_with_no_attempts_left_fails_for_good(batch):
     job = IssuanceJob.objects.get()
     assert job.gave_up
     assert job.errors[-1].kind == ErrorKind.LEASE_EXPIRED and "dead-worker" in job.errors[-1].message
+
+
+def test_a_job_that_gives_up_because_its_worker_died_on_the_last_attempt_tells_exporter_and_staff(batch):
+    """Every give-up is told to the exporter and staff, also one found by lease recovery."""
+    from issuance.processing import recover_expired_leases
+    from notifications.models import Notification, NotificationKind
+
+    make_inspection(batch)
+    IssuanceJob.objects.update_one(set__attempts_left=1, set__attempt_count=2)
+    Worker(issue=Issuer(crash_before=True), poll_interval_ms=20, lease_seconds=30).run(once=True)  # dies mid-job
+    assert IssuanceJob.objects.get().status == JobStatus.PROCESSING
+
+    recover_expired_leases(utcnow() + timedelta(seconds=31))  # another worker's sweep
+    recover_expired_leases(utcnow() + timedelta(seconds=200))  # and a later one: told once
+
+    told = Notification.objects(kind=NotificationKind.ISSUANCE_FAILED)
+    assert IssuanceJob.objects.get().gave_up
+    assert sorted(n.recipient for n in told) == ["exporter", "staff"]
+    assert "stopped renewing its lease" in told.first().message and batch.batch_number in told.first().title
