@@ -163,7 +163,72 @@ def _scan(collection: mongomock.Collection, filter: Any) -> Any:
     tests = _simple_tests(filter) if collection._store._documents else None
     if tests is None:
         return _scan_documents(collection, filter)
-    return (d for d in list(collection._store._documents.values()) if _passes(tests, filter, d))
+    wanted = _statuses_in(filter)
+    if wanted is None:
+        documents = list(collection._store._documents.values())
+    else:
+        documents = _status_map(collection).documents_with(wanted)
+    return (d for d in documents if _passes(tests, filter, d))
+
+
+# Finished jobs pile up (they are kept for 30 days) while the queue's claim and lease recovery
+# ask only for live statuses. A map status -> ids, kept current by every write, lets a query on
+# `status` visit only the documents that can match, in the order a scan would have.
+
+_UNHASHABLE = object()
+
+
+def _statuses_in(filter: dict) -> list | None:
+    condition = filter.get("status", _MISSING)
+    if isinstance(condition, _SCALARS):
+        return [condition]
+    if isinstance(condition, dict) and set(condition) == {"$in"} and isinstance(condition["$in"], list):
+        return condition["$in"]
+    return None
+
+
+class _StatusMap:
+    def __init__(self, documents: dict) -> None:
+        self.documents = documents
+        self.ids: dict[Any, set] = {}
+        self.of: dict[Any, tuple[Any, int]] = {}  # id -> (status, position in the scan order)
+        self.next_position = 0
+        for document in documents.values():
+            self.track(document)
+
+    def track(self, document: dict) -> None:
+        document_id, value = document["_id"], document.get("status")
+        key = value if _hashable(value) else _UNHASHABLE  # arrays: visited by every status query
+        known = self.of.get(document_id)
+        if known is not None and known[0] is key:
+            return
+        if known is not None:
+            self.ids.get(known[0], set()).discard(document_id)
+            position = known[1]
+        else:
+            position, self.next_position = self.next_position, self.next_position + 1
+        self.ids.setdefault(key, set()).add(document_id)
+        self.of[document_id] = (key, position)
+
+    def documents_with(self, statuses: list) -> list:
+        found = set(self.ids.get(_UNHASHABLE, ()))
+        for status in statuses:
+            if _hashable(status):
+                found |= self.ids.get(status, set())
+        gone = [i for i in found if i not in self.documents]
+        for document_id in gone:  # deleted (purged, expired): forget them
+            self.ids.get(self.of.pop(document_id)[0], set()).discard(document_id)
+        live = sorted(found.difference(gone), key=lambda i: self.of[i][1])
+        return [self.documents[i] for i in live]
+
+
+def _status_map(collection: mongomock.Collection) -> _StatusMap:
+    store = collection._store
+    cache = vars(store).get("_statuses")
+    if cache is None or cache.documents is not store._documents:  # drop() replaces the documents
+        cache = _StatusMap(store._documents)
+        store._statuses = cache
+    return cache
 
 
 # A plain-Python matcher for the filters the queue and the pages use most (top-level fields
@@ -296,6 +361,13 @@ def _remember(values: dict | None, value: Any, document_id: Any) -> dict | None:
 
 
 def _ensure_uniques_by_value(collection: mongomock.Collection, new_data: dict) -> None:
+    _check_uniques(collection, new_data)  # raises, and mongomock rolls the write back
+    statuses = vars(collection._store).get("_statuses")
+    if statuses is not None and statuses.documents is collection._store._documents:
+        statuses.track(new_data)
+
+
+def _check_uniques(collection: mongomock.Collection, new_data: dict) -> None:
     fields = _unique_fields(collection)
     cache = None
     for field in fields:

@@ -114,6 +114,34 @@ def test_a_sorted_claim_copies_only_the_claimed_document(monkeypatch, kind, at_m
     assert count.calls <= at_most if at_most is not None else count.calls >= SIZE // 4
 
 
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 11), ("bare", None)])
+def test_a_claim_visits_only_live_jobs_however_many_have_finished(monkeypatch, kind, at_most):
+    things = collection(kind)
+    things.update_many({"_id": {"$gte": 10}}, {"$set": {"status": "success"}})
+    things.update_many({"_id": {"$lt": 10}}, {"$set": {"status": "pending"}})
+    things.find_one({"status": "pending"})  # the map of statuses exists before the writes below
+    things.update_one({"_id": 500}, {"$set": {"status": "failed"}})  # a finished job retried
+    things.delete_one({"_id": 3})
+    count = Counter(
+        monkeypatch,
+        (mongomock.collection, "filter_applies"),
+        (embedded, "filter_applies"),
+        (embedded, "_passes"),
+    )
+
+    claimed = things.find_one_and_update(
+        {"status": {"$in": ["pending", "failed"]}, "due": {"$gte": 0}},
+        {"$set": {"status": "processing"}},
+        sort=[("due", -1)],
+    )
+
+    assert claimed["_id"] == 500
+    assert count.calls <= at_most if at_most is not None else count.calls >= SIZE
+    assert [d["_id"] for d in things.find({"status": {"$in": ["pending", "processing"]}})] == [
+        0, 1, 2, 4, 5, 6, 7, 8, 9, 500
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(("kind", "at_most"), [("patched", 0), ("bare", None)])
 def test_reads_do_not_sweep_ttl_indexes(monkeypatch, kind, at_most):
     """mongomock expires TTL documents by checking every document on every read; the worker's
