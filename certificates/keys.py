@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from pathlib import Path
 import base58
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+log = logging.getLogger(__name__)
 
 ED25519_PUB_MULTICODEC = b"\xed\x01"
 ED25519_PRIV_MULTICODEC = b"\x80\x26"
@@ -123,13 +126,21 @@ def _rotate(path: Path, retired: Path) -> tuple[SigningKey, SigningKey]:
 
 
 def read_public_keys(path: Path) -> list[Ed25519PublicKey]:
-    """The retired public keys listed in `path` (none when it does not exist)."""
+    """The retired public keys listed in `path` (none when it does not exist).
+
+    A line that is not a key is logged and skipped: one damaged line must not stop every
+    verification and the DID document (only the certificates of that key lose it)."""
     if not path.exists():
         return []
-    try:
-        return [public_key_from_multibase(line) for line in path.read_text().split()]
-    except KeyFormatError as exc:
-        raise KeyFormatError(f"{path} lists something that is not an Ed25519 public key: {exc}") from None
+    keys = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            keys.append(public_key_from_multibase(line.strip()))
+        except KeyFormatError as exc:
+            log.error("retired_keys=%s line=%d outcome=skipped error=%s", path, number, exc)
+    return keys
 
 
 def _read_key_file(path: Path) -> SigningKey:

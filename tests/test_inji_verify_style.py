@@ -237,3 +237,26 @@ def test_rotations_at_the_same_time_retire_every_key_that_ever_signed(tmp_path):
 
     every_key = {first.public_multibase} | {new.public_multibase for _, new in rotations}
     assert len(every_key) == 9 and published == every_key - {current.public_multibase}
+
+
+def test_a_damaged_line_in_the_retired_keys_file_costs_only_that_key(did_web, batch, api, caplog, monkeypatch):
+    import logging
+
+    from django.core.management import call_command
+
+    monkeypatch.setattr(logging.getLogger("certificates"), "propagate", True)  # to caplog
+
+    from certificates.signing import retired_keys_file
+    from tests.factories import issue_certificate, make_inspection
+
+    before = issue_certificate(make_inspection(batch)).credential
+    call_command("rotate_issuer_key", stdout=io.StringIO())
+    with retired_keys_file().open("a") as handle:
+        handle.write("not-a-key\n")
+
+    document = requests.get(did_web.server + "/.well-known/did.json", timeout=10)
+    verdict = api["anonymous"].post("/api/v1/verify/", {"credential": before}, format="json").json()
+
+    assert document.status_code == 200 and len(document.json()["verificationMethod"]) == 2
+    assert verdict["valid"] is True
+    assert "line=2 outcome=skipped" in caplog.text
