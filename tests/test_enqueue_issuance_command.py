@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.core.management import CommandError, call_command
 
 from certificates.models import Certificate, certificate_key
 from issuance.models import IssuanceJob, JobStatus, Trigger
+from tests.commands import manage
 from tests.factories import make_batch, make_inspection
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def enqueue(*args: str) -> str:
@@ -124,13 +119,7 @@ def test_uses_the_latest_passed_inspection():
 
 
 def test_errors_exit_non_zero_without_a_traceback():
-    result = subprocess.run(
-        [sys.executable, "manage.py", "enqueue_issuance", "NO-SUCH-BATCH"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = manage("enqueue_issuance", "NO-SUCH-BATCH")
 
     assert result.returncode == 1
     assert "No batch has the number or id 'NO-SUCH-BATCH'" in result.stderr

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.commands import manage
+
 STRONG_KEY = "kT4-vQ9_xR2mZ7pL0sW8nB5cY3hJ6dF1gA-eU_iO" * 2
 
 
@@ -18,14 +17,7 @@ def run_check(**env: str) -> subprocess.CompletedProcess:
         env = {"SITE_URL": "https://certs.example.org", **env}
     clean = {k: v for k, v in os.environ.items() if k not in env and not k.startswith(("INJI_", "WORKER_"))}
     clean.pop("MONGODB_URI", None)
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return manage("check", env={**clean, **env})
 
 
 @pytest.mark.parametrize(

@@ -11,20 +11,13 @@ from pathlib import Path
 import pytest
 
 from certificates.qr import encode_pixelpass
+from tests.commands import ROOT, manage
 
-ROOT = Path(__file__).resolve().parent.parent
 VECTORS = Path(__file__).parent / "vectors"
 
 
 def verify(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", "verify_credential", *args],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return manage("verify_credential", *args, stdin=stdin)
 
 
 @pytest.fixture(scope="module")
@@ -139,14 +132,7 @@ def test_a_certificate_from_an_app_in_another_process_is_valid_with_revocation_n
     env = {**os.environ, "MOCK_ISSUER_KEY_FILE": str(settings.MOCK_ISSUER_KEY_FILE)}
     env.pop("MONGODB_URI", None)
 
-    result = subprocess.run(
-        [sys.executable, "manage.py", "verify_credential", str(path), "--offline"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = manage("verify_credential", str(path), "--offline", env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("VALID")

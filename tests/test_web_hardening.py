@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -16,8 +13,8 @@ from django.test import Client, RequestFactory
 
 from core.environment import private_sqlite_file, secret_key
 from core.error_reports import SecretMaskingFilter
+from tests.commands import manage
 
-ROOT = Path(__file__).resolve().parent.parent
 STRONG_KEY = "kT4-vQ9_xR2mZ7pL0sW8nB5cY3hJ6dF1gA-eU_iO" * 2
 
 pytestmark = pytest.mark.django_db
@@ -113,9 +110,8 @@ def test_error_reports_mask_passwords_inside_uris(settings):
 def test_debug_is_off_unless_asked_for():
     env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
     script = "from django.conf import settings; print(settings.DEBUG)"
-    shell = [sys.executable, "manage.py", "shell", "-c", script]
 
-    result = subprocess.run(shell, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    result = manage("shell", "-c", script, env=env)
 
     assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
 
@@ -130,14 +126,7 @@ def test_production_settings_pass_the_deployment_check(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
     }
 
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
