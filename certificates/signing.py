@@ -11,7 +11,7 @@ did:web:<SITE_URL's host>, whose DID document lists the current key and every re
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -45,7 +45,8 @@ def local_verification_keys() -> dict[str, Ed25519PublicKey]:
     did = web_did()
     current = local_signing_key()
     keys = {current.verification_method: current.private_key.public_key()}
-    for key in read_public_keys(retired_keys_file()):
+    retired = retired_keys_file()
+    for key in _retired_keys(retired, _modified(retired)):  # read again only after a rotation
         keys[f"{did}#{public_key_multibase(key)}"] = key
     return keys
 
@@ -78,16 +79,24 @@ def did_document() -> dict:
     }
 
 
-def _modified(path: Path) -> int:
+def _modified(path: Path) -> tuple[int, int, int]:
+    """Changes whenever the file does: a rotation replaces the key file (a new inode) and appends
+    to the retired list (a new size), even within one tick of the file system's clock."""
     try:
-        return path.stat().st_mtime_ns
+        status = path.stat()
     except FileNotFoundError:
-        return 0
+        return (0, 0, 0)
+    return (status.st_mtime_ns, status.st_size, status.st_ino)
 
 
 @cache
-def _key_for(path: Path, modified: int) -> SigningKey:
+def _key_for(path: Path, modified: tuple[int, int, int]) -> SigningKey:
     return load_or_create_key_file(path)
+
+
+@lru_cache(maxsize=4)
+def _retired_keys(path: Path, modified: tuple[int, int, int]) -> tuple[Ed25519PublicKey, ...]:
+    return tuple(read_public_keys(path))
 
 
 def sign(document: dict, created: str) -> dict:
