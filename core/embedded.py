@@ -200,7 +200,7 @@ class _StatusMap:
         document_id, value = document["_id"], document.get("status")
         key = value if _hashable(value) else _UNHASHABLE  # arrays: visited by every status query
         known = self.of.get(document_id)
-        if known is not None and known[0] is key:
+        if known is not None and known[0] == key:
             return
         if known is not None:
             self.ids.get(known[0], set()).discard(document_id)
