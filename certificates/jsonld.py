@@ -2,15 +2,28 @@
 
 The W3C contexts come with PyLD; the project's own context is served at CONTEXT_PATH and bundled
 here under its public URL, so credentials verify offline.
+
+Canonicalisation (RDFC-1.0) runs in Rust through pyoxigraph for every document whose contexts are
+bundled URLs and whose body uses only the plain JSON-LD keywords — every credential, proof and
+status list this project issues, and those Inji Certify issues. PyLD serves the rest: inline or
+nested contexts, and keywords such as @graph, @reverse, @included or @nest. Both refuse a term no
+context defines (safe mode). Equality is tested on the W3C RDFC-1.0 vectors and on every shape
+issued (tests/test_canonicalisation.py).
 """
 
 from __future__ import annotations
 
 import json
-from functools import cache
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph
 from django.conf import settings
 from pyld import BUNDLED_CONTEXTS, FrozenDocumentLoader, jsonld
 
@@ -54,18 +67,274 @@ def document_loader() -> FrozenDocumentLoader:
 
 
 class UndefinedTerm(CanonicalisationError):
-    """Safe mode: a property no context defines would be dropped, and so not signed."""
+    """Safe mode: a property or type no context defines would be dropped, and so not signed."""
+
+
+# --- pyoxigraph (Rust): the common case ------------------------------------------------------
+
+# pyoxigraph drops what JSON-LD drops, silently. So that nothing is dropped unnoticed, the
+# document is read with a vocabulary and a base of our own: an undefined term comes out under the
+# first, a relative reference under the second, and either is refused. A context later in the list
+# that sets its own @vocab wins, as it should.
+UNDEFINED = "urn:agriqcert:undefined-term#"
+RELATIVE = "https://relative-reference.invalid/"
+_FOUND_UNDEFINED = re.compile(r"<urn:agriqcert:undefined-term#([^>]*)>")
+_FOUND_RELATIVE = re.compile(r"<https://relative-reference\.invalid/([^>]*)>")
+PLAIN_KEYWORDS = frozenset({"@id", "@type", "@value", "@language", "@list", "@set"})
+
+
+def canonicalise(document: dict) -> str:
+    """RDF Dataset Canonicalization (RDFC-1.0, formerly URDNA2015) as N-Quads, in safe mode: a term
+    no context defines is refused, never silently dropped (jsonld-signatures does the same)."""
+    contexts = pyoxigraph_contexts(document)
+    if contexts is None:
+        return canonicalise_with_pyld(document)
+    return _canonicalise_with_oxigraph(document, contexts)
+
+
+def pyoxigraph_contexts(document: dict) -> str | None:
+    """The contexts to give pyoxigraph with this document, or None when it goes to PyLD."""
+    contexts = _contexts_of(document)
+    used = None if contexts is None else _terms_used(document, contexts)
+    return None if used is None else _context_text(contexts, used)
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: _load_contexts makes one per list
+class _Contexts:
+    """A list of bundled contexts as pyoxigraph gets them (see _context_text)."""
+
+    definitions: tuple[Any, ...]  # each context's @context value, in order
+    resetting_terms: frozenset[str]  # terms whose scoped context would undo our vocabulary
+    prunable_terms: frozenset[str]  # top-level terms defined once in the list
+
+
+def _contexts_of(document: dict) -> _Contexts | None:
+    """None unless the document's contexts are all bundled URLs that pyoxigraph can be trusted with."""
+    value = document.get("@context")
+    urls = tuple(value) if isinstance(value, list) else (value,)
+    if not urls or not all(isinstance(url, str) for url in urls):
+        return None
+    return _load_contexts(document_loader(), urls)
+
+
+@lru_cache(maxsize=64)
+def _load_contexts(loader: FrozenDocumentLoader, urls: tuple[str, ...]) -> _Contexts | None:
+    definitions: list[Any] = []
+    resetting: set[str] = set()
+    defined: Counter[str] = Counter()
+    for url in urls:
+        try:
+            context = loader(url, {})["document"]["@context"]
+        except jsonld.JsonLdError:  # not bundled: PyLD says so
+            return None
+        if any(_undoes_vocabulary(item) for item in _as_list(context)):
+            return None
+        _find_resetting_terms(context, resetting)
+        defined.update(term for item in _as_list(context) for term in item if not term.startswith("@"))
+        definitions.append(context)
+    prunable = frozenset(term for term, times in defined.items() if times == 1)
+    return _Contexts(tuple(definitions), frozenset(resetting), prunable)
+
+
+@lru_cache(maxsize=256)
+def _context_text(contexts: _Contexts, used: frozenset[str]) -> str:
+    """The contexts as one JSON array, our vocabulary first, without the top-level terms that
+    nothing uses: reading a context is most of pyoxigraph's work, and a term that neither the
+    document nor a kept definition mentions (as a term or as a compact IRI's prefix) cannot change
+    what the document means. A term defined twice is always kept (a protected one may not be
+    redefined, and JSON-LD must still say so)."""
+    kept = set(used & contexts.prunable_terms)
+    pending = list(kept) + [
+        term
+        for item in contexts.definitions
+        for definitions in _as_list(item)
+        for term in definitions
+        if term not in contexts.prunable_terms
+    ]
+    by_term = {
+        term: value
+        for item in contexts.definitions
+        for definitions in _as_list(item)
+        for term, value in definitions.items()
+    }
+    while pending:
+        for mentioned in _strings(by_term[pending.pop()]) & contexts.prunable_terms - kept:
+            kept.add(mentioned)
+            pending.append(mentioned)
+    pruned = [
+        [
+            {term: value for term, value in definitions.items() if term not in contexts.prunable_terms or term in kept}
+            for definitions in _as_list(item)
+        ]
+        for item in contexts.definitions
+    ]
+    return json.dumps([{"@vocab": UNDEFINED}, *(item for group in pruned for item in group)])
+
+
+def _strings(value: Any) -> set[str]:
+    """Every string in a value (keys too), and the prefix of each that could be a compact IRI."""
+    found: set[str] = set()
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            found.add(item)
+            if ":" in item:
+                found.add(item.split(":", 1)[0])
+    return found
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _undoes_vocabulary(context: Any) -> bool:
+    """A null context or @vocab, or a blank-node @vocab, would drop terms unnoticed; @import and
+    @base would need what pyoxigraph is not given."""
+    if not isinstance(context, dict):
+        return True
+    vocabulary = context.get("@vocab", "")
+    return "@import" in context or "@base" in context or vocabulary is None or str(vocabulary).startswith("_:")
+
+
+def _find_resetting_terms(context: Any, found: set[str]) -> None:
+    """Terms defined as null (ignored by JSON-LD), or whose scoped context undoes our vocabulary,
+    at any depth of scoped contexts."""
+    for definitions in _as_list(context):
+        if not isinstance(definitions, dict):
+            continue
+        for term, definition in definitions.items():
+            if definition is None:
+                found.add(term)
+            elif isinstance(definition, dict) and "@context" in definition:
+                if any(_undoes_vocabulary(scoped) for scoped in _as_list(definition["@context"])):
+                    found.add(term)
+                _find_resetting_terms(definition["@context"], found)
+
+
+def _terms_used(document: dict, contexts: _Contexts) -> frozenset[str] | None:
+    """The prunable terms the document mentions; None when pyoxigraph cannot be trusted with its
+    body: below the top-level @context, a context, a keyword beyond the plain ones, a term whose
+    scoped context would undo our vocabulary, or a number pyoxigraph writes differently."""
+    used: set[str] = set()
+    pending: list[Any] = [{k: v for k, v in document.items() if k != "@context"}]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key.startswith("@") and key not in PLAIN_KEYWORDS or key in contexts.resetting_terms:
+                    return None
+                used.add(key)
+                pending.append(item)
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str):
+            used.add(value)
+            if ":" in value:
+                used.add(value.split(":", 1)[0])
+        elif isinstance(value, float) and math.isfinite(value) and Decimal(f"{value:.15e}") != Decimal(repr(value)):
+            return None
+    return frozenset(used & contexts.prunable_terms)
+
+
+# JSON-LD writes an xsd:double from its value rounded to 16 significant digits (JavaScript's
+# toExponential(15)); pyoxigraph from the shortest digits that read back as the same double. They
+# agree unless those differ: 0.30000000000000004 (17 digits) or 5e-324 (subnormal) go to PyLD.
+
+
+def _canonicalise_with_oxigraph(document: dict, contexts: str) -> str:
+    quads = _parse(contexts, _body(document))
+    return _checked(canonical_nquads(quads))
+
+
+def canonicalise_proof_and_document(options: dict, document: dict) -> tuple[str, str]:
+    """The two canonicalisations a Data Integrity proof signs, of its options and of the document
+    (which name the same contexts). One parse reads both when pyoxigraph serves them: the options
+    as one node of a @graph beside the document, under an @id of ours that becomes a blank node again
+    before canonicalisation — as if read alone (tested). The contexts, the costly part, are read once."""
+    contexts = _contexts_of(document)
+    used = None if contexts is None else _terms_used(document, contexts)
+    used_by_options = None if contexts is None else _terms_used(options, contexts)
+    if (
+        contexts is None
+        or used is None
+        or used_by_options is None
+        or options.get("@context") != document.get("@context")
+        or "@graph" in document
+        or any(key in ("@id", "id") or "_:" in json.dumps(value) for key, value in options.items())
+    ):
+        return canonicalise(options), canonicalise(document)
+    options_body, document_body = _body({**options, "@id": PROOF_OPTIONS}), _body(document)
+    if PROOF_OPTIONS in document_body:
+        return canonicalise(options), canonicalise(document)
+    both = _parse(
+        _context_text(contexts, used | used_by_options), '{"@graph":[' + options_body + "," + document_body + "]}"
+    )
+    options_quads: list[pyoxigraph.Quad] = []
+    document_quads: list[pyoxigraph.Quad] = []
+    node = pyoxigraph.BlankNode()
+    for quad in both:
+        if quad.subject == _PROOF_OPTIONS_NODE:
+            options_quads.append(pyoxigraph.Quad(node, quad.predicate, quad.object, quad.graph_name))
+        else:
+            document_quads.append(quad)
+    return _checked(canonical_nquads(options_quads)), _checked(canonical_nquads(document_quads))
+
+
+PROOF_OPTIONS = "urn:agriqcert:proof-options"
+_PROOF_OPTIONS_NODE = pyoxigraph.NamedNode(PROOF_OPTIONS)
+
+
+def _body(document: dict) -> str:
+    """The document without its @context, as JSON text."""
+    try:
+        return json.dumps({k: v for k, v in document.items() if k != "@context"}, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise CanonicalisationError(f"not JSON: {exc}") from None
+
+
+def _parse(contexts: str, body: str) -> list[pyoxigraph.Quad]:
+    text = '{"@context":' + contexts + ("," + body[1:] if body != "{}" else "}")
+    try:
+        return list(pyoxigraph.parse(text.encode(), pyoxigraph.RdfFormat.JSON_LD, base_iri=RELATIVE))
+    except SyntaxError as exc:
+        raise CanonicalisationError(f"not valid JSON-LD: {str(exc)[:200]}") from None
+
+
+def _checked(nquads: str) -> str:
+    """Refuses what came out under our vocabulary or base: what JSON-LD would have dropped."""
+    if UNDEFINED[:-1] in nquads and (found := _FOUND_UNDEFINED.search(nquads)):
+        _refuse_undefined(found.group(1))
+    if RELATIVE in nquads and (found := _FOUND_RELATIVE.search(nquads)):
+        raise CanonicalisationError(
+            f"it refers to {found.group(1)!r}, a relative reference with no base; identifiers must be absolute"
+        )
+    return nquads
+
+
+def canonical_nquads(quads: Any, algorithm: Any = pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0) -> str:
+    """RDFC-1.0 of a dataset: canonical blank-node labels, then the lines in code point order."""
+    dataset = pyoxigraph.Dataset(quads)
+    dataset.canonicalize(algorithm)
+    lines = pyoxigraph.serialize(dataset, format=pyoxigraph.RdfFormat.N_QUADS).decode().split("\n")
+    return "".join(line + "\n" for line in sorted(lines) if line)
+
+
+# --- PyLD: inline contexts and the less common keywords ----------------------------------------
 
 
 def _refuse_undefined(term: str | None) -> None:
     raise UndefinedTerm(
-        f"the property {term!r} is not defined by the credential's contexts, so a signature could not cover it"
+        f"the term {term!r} is not defined by the credential's contexts, so a signature could not cover it"
     )
 
 
-def canonicalise(document: dict) -> str:
-    """RDF Dataset Canonicalization (URDNA2015 / RDFC-1.0) as N-Quads, in safe mode: a property
-    no context defines is refused, never silently dropped (jsonld-signatures does the same)."""
+def canonicalise_with_pyld(document: dict) -> str:
     processor = jsonld.JsonLdProcessor(on_property_dropped=_refuse_undefined)
     try:
         return processor.normalize(

@@ -74,3 +74,13 @@ def test_an_undefined_term_is_refused_there_and_here_alike(certificate, tmp_path
 
     assert ours.valid is False and "'colour' is not defined" in ours.signature.reason
     assert theirs["verified"] is False and "Safe mode" in theirs["error"]
+
+
+def test_text_with_control_characters_verifies_with_jsonld_signatures(batch, tmp_path):
+    """RDFC-1.0 writes control characters as \\uXXXX (or \\b, \\f); PyLD wrote them raw, so a
+    certificate whose farm name held a pasted form feed verified nowhere else (this failed then)."""
+    batch.farm = "Green\x0cValley \x01Farm"
+    batch.save()
+    certificate = issue_certificate(make_inspection(batch))
+
+    assert independent_verify(certificate.credential, tmp_path) == {"verified": True, "error": None}

@@ -4,31 +4,17 @@
 // CONTEXTS.json maps context URLs to documents; nothing is fetched from the network.
 import fs from 'node:fs';
 import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
-import {Ed25519VerificationKey2020} from '@digitalbazaar/ed25519-verification-key-2020';
 import jsigs from 'jsonld-signatures';
+import {didKeyDocuments} from './did-key.mjs';
 
 const {purposes: {AssertionProofPurpose}} = jsigs;
 const credential = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const contexts = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
 
-const method = credential.proof.verificationMethod;
-const did = method.split('#')[0];
-const key = await Ed25519VerificationKey2020.from({
-  id: method, controller: did, publicKeyMultibase: did.slice('did:key:'.length),
-});
-const keyDocument = {
-  '@context': 'https://w3id.org/security/suites/ed25519-2020/v1',
-  ...key.export({publicKey: true, includeContext: false}),
-};
-const controller = {
-  '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/suites/ed25519-2020/v1'],
-  id: did, verificationMethod: [keyDocument], assertionMethod: [method],
-};
-
+const {controller, documents} = await didKeyDocuments(credential.proof.verificationMethod);
 const documentLoader = async url => {
   if (url in contexts) return {contextUrl: null, documentUrl: url, document: contexts[url]};
-  if (url === method) return {contextUrl: null, documentUrl: url, document: keyDocument};
-  if (url === did) return {contextUrl: null, documentUrl: url, document: controller};
+  if (url in documents) return {contextUrl: null, documentUrl: url, document: documents[url]};
   throw new Error(`refusing to load ${url}`);
 };
 
