@@ -8,7 +8,9 @@ import zlib
 import base45
 import cbor2
 import pytest
+import segno
 
+from certificates import qr
 from certificates.qr import QRDecodeError, QRTooDense, certificate_qr, decode_pixelpass, encode_pixelpass, qr_version
 from tests.factories import issue_certificate, make_inspection
 
@@ -89,9 +91,21 @@ def test_the_largest_possible_certificate_still_fits_a_readable_qr_code(settings
     assert decode_pixelpass(certificate_qr(credential).data) == credential
 
 
+@pytest.mark.parametrize("length", [1, 40, 1000, 1852, 1853, 1900, 2000, 3000, 4296, 4297, 6000])
+def test_the_version_issuing_checks_is_the_version_segno_draws(length):
+    """Issuing checks the version without drawing the code; it must be the one segno would draw
+    (lengths around version 25's limit, and past the largest code, included)."""
+    content = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 $%*+-./:" * 200)[:length]
+    try:
+        drawn = segno.make(content, error="l", micro=False).version
+    except segno.DataOverflowError:
+        drawn = 41
+
+    assert qr._version_for(content) == drawn
+
+
 @pytest.mark.django_db
 def test_issuing_refuses_a_certificate_whose_qr_code_could_not_be_read(batch, monkeypatch):
-    from certificates import qr
     from issuance.models import IssuanceJob
     from tests.factories import make_inspection, run_due_jobs
 
