@@ -26,6 +26,7 @@ import mongomock
 from bson import ObjectId
 from django.core.exceptions import ImproperlyConfigured
 from mongomock import DuplicateKeyError
+from mongomock import aggregate as mongomock_aggregate
 from mongomock import store as mongomock_store
 from mongomock.collection import Cursor
 from mongomock.command_cursor import CommandCursor
@@ -42,6 +43,7 @@ PATCHED_INTERNALS = (
     (Cursor, "_factory"),
     (mongomock_store.CollectionStore, "_remove_expired_documents"),
     (mongomock_store.CollectionStore, "_documents"),
+    (mongomock_aggregate, "process_pipeline"),
 )
 
 
@@ -69,6 +71,8 @@ def _instance_of(owner: type, collection: mongomock.Collection) -> Any:
         return collection
     if owner is Cursor:
         return collection.find()
+    if owner is mongomock_aggregate:
+        return owner
     return collection._store
 
 
@@ -368,17 +372,20 @@ def _ensure_uniques_by_value(collection: mongomock.Collection, new_data: dict) -
 
 
 def _check_uniques(collection: mongomock.Collection, new_data: dict) -> None:
+    """Unique indexes on one field — partial ones too (one active certificate per batch, a
+    notification's dedupe key) — checked through the value maps; anything else as mongomock does."""
     fields = _unique_fields(collection)
+    partial = _partial_unique_fields(collection)
     cache = None
-    for field in fields:
+    for field in fields | set(partial):
         values = _remember(_values_of(collection, field), new_data.get(field), new_data["_id"])
         cache = vars(collection._store)["_values"]
         cache[1][field] = values
     simple = all(
-        not index.get("unique") or index["key"][0][0] in fields and len(index["key"]) == 1
+        not index.get("unique") or len(index["key"]) == 1 and index["key"][0][0] in fields | set(partial)
         for index in collection._store.indexes.values()
     )
-    if not simple or any(cache is None or cache[1][field] is None for field in fields):
+    if not simple or any(cache is None or cache[1][field] is None for field in fields | set(partial)):
         return _original_ensure_uniques(collection, new_data)
     documents = collection._store._documents
     for index in collection._store.indexes.values():
@@ -388,14 +395,30 @@ def _check_uniques(collection: mongomock.Collection, new_data: dict) -> None:
         value = new_data.get(field)
         if value is None and index.get("sparse"):
             continue
+        condition = index.get("partialFilterExpression")
+        if condition and not filter_applies(condition, new_data):
+            continue
         holders = [
             i
             for i in _values_of(collection, field).get(value, ())
-            if i in documents and documents[i].get(field) == value
+            if i in documents
+            and documents[i].get(field) == value
+            and (not condition or filter_applies(condition, documents[i]))
         ]
         if len(holders) > 1:
             raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
     return None
+
+
+def _partial_unique_fields(collection: mongomock.Collection) -> dict[str, dict]:
+    return {
+        index["key"][0][0]: index["partialFilterExpression"]
+        for index in collection._store.indexes.values()
+        if index.get("unique")
+        and len(index["key"]) == 1
+        and "." not in index["key"][0][0]
+        and index.get("partialFilterExpression")
+    }
 
 
 class _Locked:
@@ -432,6 +455,18 @@ class _Locked:
             if first is None:
                 return None
             return target.find_one_and_update({**filter, "_id": first}, update, **kwargs)
+
+    def aggregate(self, pipeline: list, session: Any = None, **kwargs: Any) -> Any:
+        """mongomock copies the whole collection before the first stage; a pipeline that starts
+        with a $match (the worker's, on _id) starts from what that match finds, by the same rules."""
+        target = self._target
+        first = pipeline[0] if pipeline else {}
+        if not isinstance(target, mongomock.Collection) or list(first) != ["$match"]:
+            with EMBEDDED_LOCK:
+                return _wrap(target.aggregate(pipeline, session=session, **kwargs))
+        with EMBEDDED_LOCK:
+            matched = list(target.find(first["$match"]))
+            return _wrap(mongomock_aggregate.process_pipeline(matched, target.database, pipeline[1:], session))
 
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self._target, name, value)

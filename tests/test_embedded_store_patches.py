@@ -168,3 +168,45 @@ def test_a_missing_internal_is_named_at_start(monkeypatch):
 
     with pytest.raises(ImproperlyConfigured, match="Cursor._compute_results"):
         embedded.check_mongomock()
+
+
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 2), ("bare", None)])
+def test_an_aggregation_starting_with_a_match_copies_only_what_it_matches(monkeypatch, kind, at_most):
+    """The worker reads a job's inspection and its batch with one $match on _id and a $lookup."""
+    things = collection(kind)
+    others = things.database["others"]
+    others.insert_many([{"_id": n, "thing": n} for n in range(SIZE)])
+    count = copied(monkeypatch)
+
+    found = list(
+        others.aggregate(
+            [
+                {"$match": {"_id": 750}},
+                {"$lookup": {"from": "things", "localField": "thing", "foreignField": "_id", "as": "the_thing"}},
+            ]
+        )
+    )
+
+    assert [(doc["_id"], [thing["code"] for thing in doc["the_thing"]]) for doc in found] == [(750, ["C750"])]
+    assert count.calls <= at_most if at_most is not None else count.calls >= SIZE
+
+
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 3), ("bare", None)])
+def test_an_insert_under_a_partial_unique_index_reads_only_its_key(monkeypatch, kind, at_most):
+    """One active certificate per batch, one notification per dedupe key: partial unique indexes,
+    checked on every insert. The rule holds either way; only the patched check stays flat."""
+    client = embedded.LockedMongoClient(tz_aware=True) if kind == "patched" else mongomock.MongoClient(tz_aware=True)
+    things = client["db"]["certificates"]
+    things.insert_many([{"_id": n, "group": n, "state": "active"} for n in range(SIZE)])
+    things.create_index("group", unique=True, partialFilterExpression={"state": "active"})
+    things.insert_one({"_id": "a", "group": -9, "state": "active"})
+    count = matched(monkeypatch)
+
+    things.insert_one({"_id": "b", "group": -9, "state": "revoked"})  # inactive: allowed
+    with pytest.raises(mongomock.DuplicateKeyError):
+        things.insert_one({"_id": "c", "group": -9, "state": "active"})
+    with pytest.raises(mongomock.DuplicateKeyError):
+        things.update_one({"_id": "b"}, {"$set": {"state": "active"}})
+
+    assert sorted(doc["_id"] for doc in things.find({"group": -9})) == ["a", "b"]
+    assert count.calls <= at_most * 3 if at_most is not None else count.calls >= SIZE
