@@ -46,13 +46,17 @@ def follow_inspection(sender: type, document: Inspection, **kwargs: Any) -> None
     # A passing re-test keeps the batch certified until its new certificate supersedes the old one.
 
 
-def store_active(certificate: Certificate) -> Certificate:
+def store_active(certificate: Certificate, *, batch_certified: bool = True) -> Certificate:
     """Store `certificate` as its batch's one active certificate, superseding the previous one.
+
+    With `batch_certified` False (the batch as the caller read it was not certified, so has no
+    active certificate) the first try skips looking for one; should one have become active meanwhile,
+    the unique index refuses the insert and the next try supersedes it.
 
     Returns the stored certificate — another worker's, when it stored the same one first."""
     certificate.id = certificate.id or ObjectId()
-    for _ in range(STORE_ATTEMPTS):
-        previous = active_certificate(certificate.batch)
+    for attempt in range(STORE_ATTEMPTS):
+        previous = active_certificate(certificate.batch) if attempt or batch_certified else None
         if previous is not None and previous.certificate_key != certificate.certificate_key:
             supersede(previous, certificate)
         try:

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from django.db import models as django_models
 from mongoengine import (
+    BooleanField,
     DateTimeField,
     Document,
     EmbeddedDocument,
@@ -107,6 +108,9 @@ class IssuanceJob(Document):
     certificate_id = ObjectIdField()
     retried_by = StringField()
     retried_at = DateTimeField()
+    # An earlier job or attempt may have stored the certificate (it was released unfinished, or a
+    # certificate with this key existed when it was enqueued): look before calling the issuer.
+    certificate_may_exist = BooleanField(default=False)
     created_at = DateTimeField(required=True, default=utcnow)
     updated_at = DateTimeField(required=True, default=utcnow)
 

@@ -39,15 +39,19 @@ class JobResult:
 
 
 def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> JobResult:
-    batch = Batch.objects(pk=job.batch_id).first()
-    inspection = Inspection.objects(pk=job.inspection_id).first() if batch else None
+    batch, inspection = load_inspection_and_batch(job)
     if batch is None or inspection is None:
         missing = f"batch {job.batch_number}" if batch is None else f"inspection {job.inspection_id}"
         return give_up(job, worker_id, f"the {missing} no longer exists", batch)
     if not inspection.passed:
         return give_up(job, worker_id, f"inspection {inspection.pk} is no longer passed", batch)
 
-    certificate = Certificate.objects(certificate_key=job.dedupe_key).first()
+    certificate = None
+    if job.attempt_count > 1 or job.errors or job.retried_at or job.certificate_may_exist:
+        # An earlier attempt or job may have stored the certificate (then crashed, or was released).
+        certificate = Certificate.objects(certificate_key=job.dedupe_key).first()
+        if certificate is not None and certificate.status == CertificateStatus.ACTIVE:
+            Batch.objects(pk=batch.pk).update_one(set__status=BatchStatus.CERTIFIED)
     if certificate is None:
         try:
             issued = issue(batch, inspection, certificate_key=job.dedupe_key)
@@ -60,8 +64,6 @@ def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> JobResu
                 return give_up(job, worker_id, str(exc), batch)
             return retry_later(job, worker_id, str(exc), batch)
 
-    if certificate.status == CertificateStatus.ACTIVE:  # (a crash-recovered certificate may be revoked since)
-        Batch.objects(pk=batch.pk).update_one(set__status=BatchStatus.CERTIFIED)
     notify(
         batch.exporter,
         NotificationKind.CERTIFICATE_READY,
@@ -76,6 +78,29 @@ def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> JobResu
     if not queue.complete(job, certificate.pk):
         return JobResult(JobOutcome.LEASE_LOST, "another worker took the job over; its certificate is stored")
     return JobResult(JobOutcome.SUCCESS, certificate.credential_id)
+
+
+def load_inspection_and_batch(job: IssuanceJob) -> tuple[Batch | None, Inspection | None]:
+    """The job's inspection and its batch in one round trip (a $lookup), as documents."""
+    found = list(
+        Inspection.objects(pk=job.inspection_id).aggregate(
+            [
+                {
+                    "$lookup": {
+                        "from": Batch._get_collection_name(),
+                        "localField": "batch",
+                        "foreignField": "_id",
+                        "as": "_batch",
+                    }
+                }
+            ]
+        )
+    )
+    if not found or not found[0]["_batch"]:
+        return Batch.objects(pk=job.batch_id).first(), None
+    raw = found[0]
+    batch = Batch._from_son(raw.pop("_batch")[0])
+    return batch, Inspection._from_son(raw)
 
 
 def refuse_unscannable(issued: IssuedCredential) -> None:
@@ -115,7 +140,7 @@ def store_certificate(
         status_list_index=issued.status_list_index,
     )
     try:
-        return store_active(certificate)
+        return store_active(certificate, batch_certified=batch.status == BatchStatus.CERTIFIED)
     except CredentialIdTaken as exc:
         raise DuplicateCredentialId(str(exc)) from None
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from mongoengine import NotUniqueError
 from pymongo import ReturnDocument
 
-from certificates.models import Inspection, certificate_key
+from certificates.models import Certificate, Inspection, certificate_key
 from core.clock import utcnow
 from issuance.models import CLAIMABLE, ErrorKind, IssuanceJob, JobStatus
 
@@ -83,6 +83,8 @@ def enqueue(inspection: Inspection, *, trigger: str, requested_by: str = "", rev
         next_attempt_at=now,
         created_at=now,
         updated_at=now,
+        # e.g. the job that issued it expired and someone asked again: the worker must not issue twice
+        certificate_may_exist=Certificate.objects(certificate_key=key).only("id").first() is not None,
     )
     try:
         job.save(force_insert=True)
@@ -195,7 +197,7 @@ def release(job: IssuanceJob, *, by: str = "") -> bool:
     """
     now = utcnow()
     update: dict = {
-        "$set": {"status": JobStatus.PENDING, "next_attempt_at": now, "updated_at": now},
+        "$set": {"status": JobStatus.PENDING, "next_attempt_at": now, "updated_at": now, "certificate_may_exist": True},
         "$inc": {"attempt_count": -1, "attempts_left": 1},
         "$unset": {"lock_token": "", "lease_expires_at": "", "locked_by": ""},
     }

@@ -10,6 +10,7 @@ from pymongo.errors import DuplicateKeyError as NotUniqueError
 from certificates import lifecycle
 from certificates.models import Batch, Certificate
 from certificates.verification import verify_credential
+from issuance import processing
 from notifications.models import Notification
 from tests.factories import issue_certificate, make_inspection, run_due_jobs
 
@@ -58,6 +59,30 @@ def test_the_database_itself_refuses_a_second_active_certificate(batch, certifie
         Certificate._get_collection().insert_one(copy)
 
 
+def test_two_workers_that_both_read_the_batch_as_uncertified_leave_one_active(batch, monkeypatch):
+    """Neither looks for an active certificate (the batch had none); the unique index refuses the
+    second insert, and the second worker then supersedes the first's certificate."""
+    first, second = make_inspection(batch), make_inspection(batch)
+    both_read = threading.Barrier(2)
+    real_store = lifecycle.store_active
+
+    def store_together(certificate, **options):
+        assert options == {"batch_certified": False}
+        both_read.wait(10)
+        return real_store(certificate, **options)
+
+    monkeypatch.setattr(processing, "store_active", store_together)
+    threads = [threading.Thread(target=issue_certificate, args=(inspection,)) for inspection in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    statuses = sorted(c.status for c in Certificate.objects(batch=batch))
+    assert statuses == ["active", "revoked"]
+    assert Batch.objects.get(pk=batch.pk).status == "certified"
+
+
 def test_two_workers_storing_certificates_for_one_batch_at_once_leave_one_active(batch, monkeypatch):
     first, second = make_inspection(batch), make_inspection(batch)
     both_looked = threading.Barrier(2)
@@ -72,6 +97,8 @@ def test_two_workers_storing_certificates_for_one_batch_at_once_leave_one_active
         return found
 
     monkeypatch.setattr(lifecycle, "active_certificate", racing_lookup)
+    # As when the batch was already certified: both look for the active certificate first.
+    monkeypatch.setattr(processing, "store_active", lambda certificate, **_: lifecycle.store_active(certificate))
     threads = [threading.Thread(target=issue_certificate, args=(inspection,)) for inspection in (first, second)]
     for thread in threads:
         thread.start()

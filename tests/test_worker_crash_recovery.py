@@ -17,7 +17,7 @@ from bson import ObjectId
 
 from certificates.models import Certificate
 from core.clock import utcnow
-from issuance import queue
+from issuance import processing, queue
 from issuance.inji.mock import issue as mock_issue
 from issuance.models import ErrorKind, IssuanceJob, JobStatus
 from issuance.worker import Worker
@@ -185,3 +185,20 @@ def test_a_job_that_gives_up_because_its_worker_died_on_the_last_attempt_tells_e
     assert IssuanceJob.objects.get().gave_up
     assert sorted(n.recipient for n in told) == ["exporter", "staff"]
     assert "stopped renewing its lease" in told.first().message and batch.batch_number in told.first().title
+
+
+def test_a_job_released_after_its_certificate_was_stored_is_not_issued_twice(batch):
+    """Shutdown releases a job whose thread is still running; the thread may store the
+    certificate afterwards. The next worker must find it instead of calling the issuer again."""
+    inspection = make_inspection(batch)
+    job = queue.claim("worker-a", lease_seconds=30)
+    assert queue.release(job)  # the grace period ran out…
+    processing.process(job, "worker-a", Issuer())  # …and the old thread finished (its completion is fenced out)
+    assert Certificate.objects.count() == 1
+    issuer = Issuer()
+
+    Worker(issue=issuer, poll_interval_ms=20).run(once=True)
+
+    assert issuer.calls == 0
+    assert Certificate.objects.count() == 1 and Certificate.objects.get().inspection.pk == inspection.pk
+    assert IssuanceJob.objects.get().status == JobStatus.SUCCESS
