@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import datetime
 
 from django.conf import settings
@@ -55,7 +57,36 @@ def notify(
     return notification
 
 
+# Who gets mail changes rarely, and looking it up is an SQL query (a new connection, in a new
+# thread) on the worker's path for every certificate. Kept for a minute; this process's user
+# changes clear it at once, another process's (an admin editing a user) show within the minute.
+ADDRESSES_KEPT_SECONDS = 60
+ADDRESSES_KEPT_AT_MOST = 10_000
+_addresses_kept: dict[str, tuple[float, list[str]]] = {}
+_addresses_lock = threading.Lock()
+
+
 def _addresses(recipient: str) -> list[str]:
+    now = time.monotonic()
+    with _addresses_lock:
+        kept = _addresses_kept.get(recipient)
+    if kept is not None and now - kept[0] < ADDRESSES_KEPT_SECONDS:
+        return kept[1]
+    addresses = _look_up_addresses(recipient)
+    with _addresses_lock:
+        if len(_addresses_kept) >= ADDRESSES_KEPT_AT_MOST:
+            _addresses_kept.clear()
+        _addresses_kept[recipient] = (now, addresses)
+    return addresses
+
+
+def forget_addresses(**_: object) -> None:
+    """A user changed: look addresses up afresh (connected to the user model's save and delete)."""
+    with _addresses_lock:
+        _addresses_kept.clear()
+
+
+def _look_up_addresses(recipient: str) -> list[str]:
     users = get_user_model().objects.filter(is_active=True).exclude(email="")
     if recipient == STAFF:
         users = users.filter(is_staff=True)

@@ -102,5 +102,13 @@ def api(actors):
 
 
 @pytest.fixture(autouse=True)
+def fresh_mail_addresses():
+    """Users vanish with each test's rolled-back transaction, which no signal reports."""
+    from notifications.delivery import forget_addresses
+
+    forget_addresses()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -16,7 +16,7 @@ from issuance.inji.mock import issue as mock_issue
 from issuance.models import ErrorKind, IssuanceJob, JobStatus
 from issuance.worker import Worker
 from notifications.models import Notification, NotificationKind
-from tests.factories import make_inspection
+from tests.factories import make_batch, make_inspection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,6 +66,28 @@ def test_success_notifies_the_exporter_by_notification_and_mail(batch, mailoutbo
     assert batch.batch_number in notification.title
     assert notification.emailed_at is not None
     assert [m.to for m in mailoutbox] == [["exports@greenvalley.example"]]
+
+
+def test_certificates_after_the_first_cost_the_job_no_sql_query(batch, mailoutbox, django_assert_num_queries):
+    """Who gets mail is looked up once a minute, not per certificate; a changed address is used
+    from the next certificate on."""
+    user = get_user_model().objects.create_user("exporter", email="exports@greenvalley.example")
+    make_inspection(batch)
+    run_once()
+    make_inspection(make_batch("RICE-2026-002"))
+
+    with django_assert_num_queries(0):
+        run_once()
+
+    user.email = "certificates@greenvalley.example"
+    user.save()
+    make_inspection(make_batch("RICE-2026-003"))
+    run_once()
+    assert [m.to for m in mailoutbox] == [
+        ["exports@greenvalley.example"],
+        ["exports@greenvalley.example"],
+        ["certificates@greenvalley.example"],
+    ]
 
 
 def test_a_missing_batch_fails_for_good_at_once(batch):
