@@ -15,11 +15,14 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from queue import SimpleQueue
 
 from bson import ObjectId
 from django.conf import settings
+from django.db import connections
 from pymongo.errors import PyMongoError
 
 from core.clock import utcnow
@@ -37,6 +40,37 @@ HEARTBEAT_RETENTION = timedelta(days=7)
 
 _running: list[Worker] = []
 _running_lock = threading.Lock()
+
+
+class JobThreads:
+    """C long-lived threads that run the jobs handed to them: a thread per job cost its start and a
+    new database connection each time. Daemon threads, like the ones they replace: a job stuck in
+    a call past the grace period must not keep the process from exiting (its lease brings it back)."""
+
+    def __init__(self, size: int, name: str, run: Callable[[ActiveJob], None]) -> None:
+        self._queue: SimpleQueue[ActiveJob | None] = SimpleQueue()
+        self._run = run
+        self._threads = [threading.Thread(target=self._serve, name=f"{name}-job-{n}", daemon=True) for n in range(size)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, item: ActiveJob) -> None:
+        self._queue.put(item)
+
+    def close(self) -> None:
+        """Each idle thread ends; a busy one ends after its job."""
+        for _ in self._threads:
+            self._queue.put(None)
+
+    def _serve(self) -> None:
+        try:
+            while (item := self._queue.get()) is not None:
+                try:
+                    self._run(item)
+                except BaseException:  # noqa: BLE001 - what killed one job must not shrink the pool
+                    log.exception("job=%s outcome=thread_error", item.job.pk)
+        finally:
+            connections.close_all()  # this thread's Django connections, if a job opened one
 
 
 @dataclass
@@ -74,6 +108,7 @@ class Worker:
         self._stopping = threading.Event()
         self._stopped = threading.Event()
         self._last_purge = 0.0
+        self._threads: JobThreads | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -88,6 +123,7 @@ class Worker:
             log.warning("worker=%s outcome=heartbeat_failed error=%s", self.id, _describe(exc))
         maintenance = threading.Thread(target=self._maintain_forever, name=f"{self.id}-maintenance", daemon=True)
         maintenance.start()
+        self._threads = JobThreads(self.concurrency, self.id, self._run_job)
         log.info(
             "worker=%s outcome=started concurrency=%s poll_ms=%d", self.id, self.concurrency, self.poll_interval * 1000
         )
@@ -95,6 +131,7 @@ class Worker:
             self._loop(once)
         finally:
             self._shut_down()
+            self._threads.close()
             queue.remove_listener(self.wake)
             with _running_lock:
                 _running.remove(self)
@@ -164,7 +201,7 @@ class Worker:
         active = ActiveJob(job, time.monotonic())
         with self._lock:
             self._active[job.pk] = active
-        threading.Thread(target=self._run_job, args=(active,), name=f"job-{job.pk}", daemon=True).start()
+        self._threads.submit(active)
 
     def _run_job(self, active: ActiveJob) -> None:
         job = active.job
