@@ -63,6 +63,7 @@ class FakeInjiCertify:
         self.c_nonce_expire_seconds = c_nonce_expire_seconds  # mosip.certify.cnonce-expire-seconds
         self.token_key = ec.generate_private_key(ec.SECP256R1())
         self.latency = 0.0  # seconds, before answering a credential request
+        self.latency_per_request = 0.0  # seconds, before answering any request (benchmarks)
         self.stall_seconds = 5.0
         self.stale_nonces = 0  # the next N credential requests find their c_nonce expired
         # A Certify whose authn.* properties do not match its oauth.* ones refuses its own tokens.
@@ -149,6 +150,8 @@ class FakeInjiCertify:
                 self._serve(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
 
             def _serve(self, raw: bytes) -> None:
+                if fake.latency_per_request:
+                    time.sleep(fake.latency_per_request)
                 path = self.path.split("?", 1)[0]
                 fake.requests[f"{self.command} {path}"] += 1
                 fake.log.append({"method": self.command, "path": path, "headers": dict(self.headers), "body": raw})
@@ -641,7 +644,8 @@ def render_velocity(template: str, params: dict) -> str:
 
 
 def serve_forever(latency: float) -> None:
-    """Run a fake Inji Certify in this process until killed; prints its URL and issuer DID."""
+    """Run a fake Inji Certify in this process until killed, answering every request after
+    `latency` seconds (as a distant server would); prints its URL and issuer DID."""
     import os
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agriqcert.settings")
@@ -649,6 +653,6 @@ def serve_forever(latency: float) -> None:
 
     django.setup()
     server = FakeInjiCertify().start()
-    server.latency = latency
+    server.latency_per_request = latency
     print(json.dumps({"url": server.url, "did": server.did}), flush=True)
     threading.Event().wait()
