@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import base45
 import cbor2
 import segno
+import segno.consts
 import segno.encoder
 
 from certificates.limits import (
@@ -118,7 +119,18 @@ def qr_version(credential: dict) -> int:
     return _version_for(encode_pixelpass(credential))
 
 
+_ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")  # Base45's alphabet too
+
+
 def _version_for(content: str) -> int:
+    if _ALPHANUMERIC.issuperset(content):  # PixelPass (Base45): one alphanumeric segment
+        error = segno.encoder.normalize_errorlevel(ERROR_CORRECTION)
+        for version in range(1, 41):
+            count_bits = 9 if version < 10 else 11 if version < 27 else 13
+            bits = 4 + count_bits + 11 * (len(content) // 2) + 6 * (len(content) % 2)
+            if bits <= segno.consts.SYMBOL_CAPACITY[version][error] and len(content) < 2**count_bits:
+                return version
+        return 41
     segments = segno.encoder.prepare_data(content, None, None)
     try:
         return segno.encoder.find_version(
@@ -129,13 +141,14 @@ def _version_for(content: str) -> int:
 
 
 def certificate_qr(credential: dict) -> CertificateQR:
-    version = qr_version(credential)
+    content = encode_pixelpass(credential)
+    version = _version_for(content)
     if version > MAX_QR_VERSION:
         raise QRTooDense(
             f"the certificate needs a QR code of version {version}; phone cameras read at most version "
             f"{MAX_QR_VERSION} from paper"
         )
-    return CertificateQR(encode_pixelpass(credential))
+    return CertificateQR(content)
 
 
 def qr_if_it_fits(credential: dict) -> CertificateQR | None:

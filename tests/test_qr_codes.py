@@ -91,11 +91,15 @@ def test_the_largest_possible_certificate_still_fits_a_readable_qr_code(settings
     assert decode_pixelpass(certificate_qr(credential).data) == credential
 
 
-@pytest.mark.parametrize("length", [1, 40, 1000, 1852, 1853, 1900, 2000, 3000, 4296, 4297, 6000])
-def test_the_version_issuing_checks_is_the_version_segno_draws(length):
-    """Issuing checks the version without drawing the code; it must be the one segno would draw
-    (lengths around version 25's limit, and past the largest code, included)."""
-    content = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 $%*+-./:" * 200)[:length]
+LENGTHS = [1, 25, 26, 40, 47, 48, 1000, 1852, 1853, 1900, 2000, 3000, 4296, 4297, 6000]
+
+
+@pytest.mark.parametrize("alphabet", ["ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 $%*+-./:", "abc{}"])
+@pytest.mark.parametrize("length", LENGTHS)
+def test_the_version_issuing_checks_is_the_version_segno_draws(length, alphabet):
+    """Issuing counts the version's bits without drawing the code; it must be the version segno
+    draws (around each version's limit, around version 25's, and past the largest code)."""
+    content = (alphabet * 200 * 27)[:length]
     try:
         drawn = segno.make(content, error="l", micro=False).version
     except segno.DataOverflowError:
