@@ -41,7 +41,11 @@ class QRDecodeError(UnreadableCredential):
 
 
 def encode_pixelpass(credential: dict) -> str:
-    return base45.b45encode(zlib.compress(cbor2.dumps(credential), 9)).decode("ascii")
+    return base45.b45encode(_compressed(credential)).decode("ascii")
+
+
+def _compressed(credential: dict) -> bytes:
+    return zlib.compress(cbor2.dumps(credential), 9)
 
 
 def decode_pixelpass(text: str) -> dict:
@@ -114,23 +118,30 @@ class CertificateQR:
 
 
 def qr_version(credential: dict) -> int:
-    """The smallest QR version that holds the credential (41: none does). Found as segno.make finds
-    it, without drawing the code and trying its eight masks: that took 100 ms of CPU per issuance."""
-    return _version_for(encode_pixelpass(credential))
+    """The smallest QR version that holds the credential (41: none does), as segno.make finds it,
+    without drawing the code and trying its eight masks (100 ms of CPU per issuance) or even
+    writing the Base45 text: 2 bytes become 3 characters, a last odd byte 2."""
+    size = len(_compressed(credential))
+    return _alphanumeric_version(size // 2 * 3 + size % 2 * 2)
 
 
 _ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")  # Base45's alphabet too
 
 
+def _alphanumeric_version(length: int) -> int:
+    """The version of a code holding `length` characters in one alphanumeric segment."""
+    error = segno.encoder.normalize_errorlevel(ERROR_CORRECTION)
+    for version in range(1, 41):
+        count_bits = 9 if version < 10 else 11 if version < 27 else 13
+        bits = 4 + count_bits + 11 * (length // 2) + 6 * (length % 2)
+        if bits <= segno.consts.SYMBOL_CAPACITY[version][error] and length < 2**count_bits:
+            return version
+    return 41
+
+
 def _version_for(content: str) -> int:
     if _ALPHANUMERIC.issuperset(content):  # PixelPass (Base45): one alphanumeric segment
-        error = segno.encoder.normalize_errorlevel(ERROR_CORRECTION)
-        for version in range(1, 41):
-            count_bits = 9 if version < 10 else 11 if version < 27 else 13
-            bits = 4 + count_bits + 11 * (len(content) // 2) + 6 * (len(content) % 2)
-            if bits <= segno.consts.SYMBOL_CAPACITY[version][error] and len(content) < 2**count_bits:
-                return version
-        return 41
+        return _alphanumeric_version(len(content))
     segments = segno.encoder.prepare_data(content, None, None)
     try:
         return segno.encoder.find_version(
@@ -142,13 +153,22 @@ def _version_for(content: str) -> int:
 
 def certificate_qr(credential: dict) -> CertificateQR:
     content = encode_pixelpass(credential)
-    version = _version_for(content)
+    _refuse_dense(_version_for(content))
+    return CertificateQR(content)
+
+
+def check_scannable(credential: dict) -> None:
+    """What issuing checks: raise QRTooDense unless a phone can read the credential's code from
+    paper — without drawing the code or writing its text."""
+    _refuse_dense(qr_version(credential))
+
+
+def _refuse_dense(version: int) -> None:
     if version > MAX_QR_VERSION:
         raise QRTooDense(
             f"the certificate needs a QR code of version {version}; phone cameras read at most version "
             f"{MAX_QR_VERSION} from paper"
         )
-    return CertificateQR(content)
 
 
 def qr_if_it_fits(credential: dict) -> CertificateQR | None:

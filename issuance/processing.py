@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from certificates.lifecycle import CredentialIdTaken, store_active
 from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, Inspection
-from certificates.qr import QRTooDense, certificate_qr
+from certificates.qr import QRTooDense, check_scannable
 from core.clock import utcnow
 from issuance import queue
 from issuance.inji import IssuedCredential, IssuerError, PermanentIssuerError, issue_credential
@@ -106,7 +106,7 @@ def load_inspection_and_batch(job: IssuanceJob) -> tuple[Batch | None, Inspectio
 def refuse_unscannable(issued: IssuedCredential) -> None:
     """A certificate whose QR code a phone cannot read from paper is not issued (and never printed)."""
     try:
-        certificate_qr(issued.document)
+        check_scannable(issued.document)
     except QRTooDense as exc:
         raise PermanentIssuerError(
             f"{exc}: shorten the batch's texts (product, variety, region, farm) or the organisation names, "

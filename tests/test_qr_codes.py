@@ -108,6 +108,13 @@ def test_the_version_issuing_checks_is_the_version_segno_draws(length, alphabet)
     assert qr._version_for(content) == drawn
 
 
+def test_the_version_from_the_compressed_size_is_the_version_of_the_text(credential):
+    """Issuing counts Base45's characters from the compressed bytes instead of writing them."""
+    for notes in ("", "x", "xy" * 100, "no repeats: " + "".join(chr(0x41 + n % 57) for n in range(700))):
+        document = {**credential, "notes": notes}
+        assert qr_version(document) == qr._version_for(encode_pixelpass(document))
+
+
 @pytest.mark.django_db
 def test_issuing_refuses_a_certificate_whose_qr_code_could_not_be_read(batch, monkeypatch):
     from issuance.models import IssuanceJob
