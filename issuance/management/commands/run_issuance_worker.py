@@ -1,11 +1,14 @@
 import os
 import signal
+import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from core import indexes, mongo
+from issuance.supervisor import SUMMARY_PREFIX, Supervisor, processes_from
 from issuance.worker import Worker
 
 
@@ -30,8 +33,19 @@ class Command(BaseCommand):
         parser.add_argument("--poll-interval", type=positive_int("--poll-interval"), help="milliseconds")
         parser.add_argument("--grace", type=int, help="seconds active jobs get to finish on shutdown")
         parser.add_argument("--once", action="store_true", help="process everything due, then exit")
+        parser.add_argument(
+            "--processes",
+            default="1",
+            help="worker processes under one supervisor: N, or 'auto' for one per core (needs MongoDB)",
+        )
 
-    def handle(self, *args, concurrency, poll_interval, grace, once, **options) -> None:
+    def handle(self, *args, concurrency, poll_interval, grace, once, processes, **options) -> None:
+        try:
+            processes = processes_from(processes)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if processes > 1:
+            return self.supervise(processes, concurrency, poll_interval, grace, once)
         if not mongo.is_embedded():
             try:
                 indexes.require()  # workers no longer build indexes: ensure_indexes does, once per deploy
@@ -54,4 +68,27 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         summary = worker.run(once=once)
-        self.stdout.write("Worker stopped: " + ", ".join(f"{key}={value}" for key, value in summary.items()))
+        self.stdout.write(SUMMARY_PREFIX + ", ".join(f"{key}={value}" for key, value in summary.items()))
+
+    def supervise(self, processes: int, concurrency, poll_interval, grace, once: bool) -> None:
+        if mongo.is_embedded():
+            raise CommandError(
+                "--processes needs MongoDB (set MONGODB_URI): worker processes cannot share the embedded "
+                "in-memory store. In the embedded mode run one process, with more --concurrency if needed."
+            )
+        try:
+            indexes.require()  # refuse once, here, rather than in N children restarted forever
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from None
+        command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "run_issuance_worker"]
+        for flag, value in (("--concurrency", concurrency), ("--poll-interval", poll_interval), ("--grace", grace)):
+            if value is not None:
+                command += [flag, str(value)]
+        if once:
+            command.append("--once")
+        grace_seconds = settings.WORKER_SHUTDOWN_GRACE_SECONDS if grace is None else grace
+        supervisor = Supervisor(command, processes, grace_seconds, once=once)
+        signal.signal(signal.SIGTERM, supervisor.on_signal)
+        signal.signal(signal.SIGINT, supervisor.on_signal)
+        summary = supervisor.run()
+        self.stdout.write("Workers stopped: " + ", ".join(f"{key}={value}" for key, value in summary.items()))
