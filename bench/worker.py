@@ -198,6 +198,7 @@ def pickup_latency(poll_ms: int, samples: int, wake: bool) -> dict:
                 inspection_id=inspection.pk,
                 revision=n + 1,
                 trigger="api",
+                max_attempts=3,
                 attempts_left=3,
                 next_attempt_at=enqueued,
                 created_at=enqueued,
