@@ -18,6 +18,7 @@ from core.environment import (
     env_database,
     env_int,
     env_list,
+    env_networks,
     env_str,
     env_url,
     is_https_or_loopback,
@@ -88,7 +89,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: an oversized request is refused before anything reads it.
+    # Probes and scrapers call the process by address over plain HTTP: answered before host checks.
+    "agriqcert.operations.OperationsMiddleware",
+    # Then: an oversized request is refused before anything reads it.
     "core.request_limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.security_headers.ContentSecurityPolicyMiddleware",
@@ -107,6 +110,11 @@ MIDDLEWARE = [
 # How many reverse proxies in front of the app add X-Forwarded-For; 0 (the default) trusts only
 # the socket's address. Rate limits and the login throttle count per address (core/client_ip.py).
 NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0, maximum=10)
+
+# /metrics (agriqcert/operations.py): served to a scraper that sends this bearer token, or from
+# these networks (by the client address above). Empty token: networks only.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
 if NUM_PROXIES:  # the proxy terminates TLS and says so
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -268,11 +276,19 @@ if INJI_API_URL and not is_https_or_loopback(INJI_API_URL):
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
     raise ImproperlyConfigured("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR")
+# key=value lines (the default), or one JSON object per line for Loki, ELK, Cloud Logging.
+LOG_FORMAT = env_str("LOG_FORMAT", "keyvalue").lower()
+if LOG_FORMAT not in ("keyvalue", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be keyvalue or json (got {LOG_FORMAT!r})")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "keyvalue": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "loggers": {
         "agriqcert": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "core": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
