@@ -57,8 +57,17 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, command: Sequence[str], processes: int, grace_seconds: float, *, once: bool = False) -> None:
+    def __init__(
+        self,
+        command: Sequence[str],
+        processes: int,
+        grace_seconds: float,
+        *,
+        once: bool = False,
+        per_slot: Callable[[int], list[str]] = lambda slot: [],
+    ) -> None:
         self.command = list(command)
+        self.per_slot = per_slot  # arguments for one child, e.g. its own metrics port
         self.processes = processes
         self.grace_seconds = grace_seconds
         self.once = once
@@ -144,7 +153,9 @@ class Supervisor:
         return summary
 
     def _start(self, slot: int) -> None:
-        process = subprocess.Popen(self.command, stdout=subprocess.PIPE, text=True, start_new_session=True)
+        process = subprocess.Popen(
+            [*self.command, *self.per_slot(slot)], stdout=subprocess.PIPE, text=True, start_new_session=True
+        )
         child = Child(slot, process, time.monotonic())
         child.reader = threading.Thread(target=self._read, args=(child,), name=f"worker-{slot}-stdout", daemon=True)
         child.reader.start()

@@ -26,7 +26,7 @@ from django.db import connections
 from pymongo.errors import PyMongoError
 
 from core.clock import utcnow
-from issuance import queue
+from issuance import metrics, queue
 from issuance.inji import issue_credential
 from issuance.models import HEARTBEAT_EVERY_AT_MOST, IssuanceJob, JobStatus, WorkerHeartbeat
 from issuance.processing import JobOutcome, JobResult, process, recover_expired_leases, retry_later
@@ -109,6 +109,7 @@ class Worker:
         self._stopped = threading.Event()
         self._last_purge = 0.0
         self._threads: JobThreads | None = None
+        metrics.CONCURRENCY.set(self.concurrency)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -201,6 +202,7 @@ class Worker:
         active = ActiveJob(job, time.monotonic())
         with self._lock:
             self._active[job.pk] = active
+        metrics.ACTIVE.inc()
         self._threads.submit(active)
 
     def _run_job(self, active: ActiveJob) -> None:
@@ -213,8 +215,11 @@ class Worker:
         finally:
             with self._lock:
                 self._active.pop(job.pk, None)
+            metrics.ACTIVE.dec()
             self._wake.set()
         self._count(result)
+        metrics.JOBS.labels(result.outcome).inc()
+        metrics.JOB_SECONDS.observe(time.monotonic() - active.started)
         log.info(
             "job=%s batch=%s attempt=%s outcome=%s duration_ms=%d worker=%s%s",
             job.pk,
@@ -258,6 +263,7 @@ class Worker:
         self.beat()
         recovered = recover_expired_leases()
         if recovered:
+            metrics.RECOVERIES.inc(recovered)
             self._wake.set()
         if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
             self._last_purge = time.monotonic()
@@ -275,6 +281,7 @@ class Worker:
             current = IssuanceJob.objects(pk=item.job.pk).only("status", "lock_token").first()
             if current is not None and current.status in (JobStatus.PENDING, JobStatus.PROCESSING):
                 item.lease_lost.set()
+                metrics.LEASES_LOST.inc()
                 log.warning("job=%s batch=%s outcome=lease_lost worker=%s", item.job.pk, item.job.batch_number, self.id)
 
     def beat(self, stopped: bool = False) -> None:

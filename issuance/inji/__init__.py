@@ -27,8 +27,10 @@ __all__ = [
 def issue_credential(batch: Batch, inspection: Inspection, *, certificate_key: str) -> IssuedCredential:
     if settings.INJI_MOCK_MODE:
         from issuance.inji.mock import issue
+        from issuance.metrics import ISSUER_SECONDS
 
-        return issue(batch, inspection, certificate_key=certificate_key)
+        with ISSUER_SECONDS.labels("issue").time():
+            return issue(batch, inspection, certificate_key=certificate_key)
     from issuance.inji.certify import default_client
 
     return default_client().issue(certify_claims(batch, inspection), certificate_key=certificate_key)

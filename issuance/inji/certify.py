@@ -42,6 +42,7 @@ from certificates.verification import verify_credential
 from issuance.inji.errors import PermanentIssuerError, TransientIssuerError
 from issuance.inji.holder import HolderKey, holder_key
 from issuance.inji.result import IssuedCredential
+from issuance.metrics import ISSUER_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +295,8 @@ class CertifyClient:
         if gateway and self._gateway_key:
             kwargs.setdefault("headers", {})["Authorization"] = f"Bearer {self._gateway_key}"
         try:
-            return self._session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
+            with ISSUER_SECONDS.labels(_step(url)).time():
+                return self._session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
         except requests.Timeout:
             raise TransientIssuerError(f"Inji Certify did not answer within {self.timeout:g} s ({url})") from None
         except requests.ConnectionError:
@@ -411,6 +413,21 @@ def revocation_entry(credential: dict) -> dict | None:
         if isinstance(entry, dict) and entry.get("statusPurpose") == "revocation":
             return entry
     return None
+
+
+_STEPS = (
+    ("/pre-authorized-data", "push"),
+    ("/credential-offer-data/", "offer"),
+    ("/oauth/token", "token"),
+    ("/issuance/credential", "credential"),
+    ("/credentials/v2/status", "status"),
+    ("/.well-known/", "metadata"),
+)
+
+
+def _step(url: str) -> str:
+    """The metrics label for a request: a fixed name, never the URL (offer ids would explode it)."""
+    return next((step for part, step in _STEPS if part in url), "other")
 
 
 def _origin(url: str) -> str:

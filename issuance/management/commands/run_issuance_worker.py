@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from core import indexes, mongo
+from issuance.metrics import serve_worker_metrics
 from issuance.supervisor import SUMMARY_PREFIX, Supervisor, processes_from
 from issuance.worker import Worker
 
@@ -34,18 +35,30 @@ class Command(BaseCommand):
         parser.add_argument("--grace", type=int, help="seconds active jobs get to finish on shutdown")
         parser.add_argument("--once", action="store_true", help="process everything due, then exit")
         parser.add_argument(
+            "--metrics-port",
+            type=int,
+            help="serve Prometheus metrics on this port (with --processes, process i uses PORT + i)",
+        )
+        parser.add_argument(
+            "--metrics-address", default="127.0.0.1", help="address for --metrics-port (default 127.0.0.1)"
+        )
+        parser.add_argument(
             "--processes",
             default="1",
             help="worker processes under one supervisor: N, or 'auto' for one per core (needs MongoDB)",
         )
 
-    def handle(self, *args, concurrency, poll_interval, grace, once, processes, **options) -> None:
+    def handle(
+        self, *args, concurrency, poll_interval, grace, once, processes, metrics_port, metrics_address, **options
+    ) -> None:
         try:
             processes = processes_from(processes)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        if metrics_port is not None and not 0 <= metrics_port <= 65535 - processes:
+            raise CommandError(f"--metrics-port must be a port number (got {metrics_port})")
         if processes > 1:
-            return self.supervise(processes, concurrency, poll_interval, grace, once)
+            return self.supervise(processes, concurrency, poll_interval, grace, once, metrics_port, metrics_address)
         if not mongo.is_embedded():
             try:
                 indexes.require()  # workers no longer build indexes: ensure_indexes does, once per deploy
@@ -56,6 +69,14 @@ class Command(BaseCommand):
             poll_interval_ms=poll_interval or settings.WORKER_POLL_INTERVAL_MS,
             grace_seconds=grace,
         )
+        if metrics_port is not None:
+            try:
+                port = serve_worker_metrics(metrics_port, metrics_address)
+            except OSError as exc:
+                raise CommandError(
+                    f"cannot serve metrics on {metrics_address}:{metrics_port}: {exc.strerror or exc}"
+                ) from None
+            self.stderr.write(f"Metrics at http://{metrics_address}:{port}/metrics")
 
         def on_signal(signum: int, frame: object) -> None:
             if worker.stopping:
@@ -70,7 +91,9 @@ class Command(BaseCommand):
         summary = worker.run(once=once)
         self.stdout.write(SUMMARY_PREFIX + ", ".join(f"{key}={value}" for key, value in summary.items()))
 
-    def supervise(self, processes: int, concurrency, poll_interval, grace, once: bool) -> None:
+    def supervise(
+        self, processes: int, concurrency, poll_interval, grace, once: bool, metrics_port, metrics_address
+    ) -> None:
         if mongo.is_embedded():
             raise CommandError(
                 "--processes needs MongoDB (set MONGODB_URI): worker processes cannot share the embedded "
@@ -87,7 +110,13 @@ class Command(BaseCommand):
         if once:
             command.append("--once")
         grace_seconds = settings.WORKER_SHUTDOWN_GRACE_SECONDS if grace is None else grace
-        supervisor = Supervisor(command, processes, grace_seconds, once=once)
+
+        def per_slot(slot: int) -> list[str]:
+            if metrics_port is None:
+                return []
+            return ["--metrics-port", str(metrics_port + slot), "--metrics-address", metrics_address]
+
+        supervisor = Supervisor(command, processes, grace_seconds, once=once, per_slot=per_slot)
         signal.signal(signal.SIGTERM, supervisor.on_signal)
         signal.signal(signal.SIGINT, supervisor.on_signal)
         summary = supervisor.run()
