@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from core.clock import utcnow
 from issuance.models import STALE_AFTER, IssuanceJob, JobStatus, WorkerHeartbeat
@@ -24,6 +25,45 @@ def queue_status(now: datetime | None = None) -> dict:
         "oldest_pending_age_seconds": round((now - oldest.next_attempt_at).total_seconds(), 1) if oldest else None,
         "workers": [_worker_row(beat, now) for beat in WorkerHeartbeat.objects.order_by("-last_seen_at").limit(50)],
     }
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_live_workers: int = 1
+    max_pending_age_seconds: float = 600
+    max_gave_up_per_hour: int = 10
+
+
+def health_problems(thresholds: Thresholds, now: datetime | None = None) -> list[str]:
+    """What an operator would be paged for, in words; empty when issuance is healthy."""
+    now = now or utcnow()
+    problems = []
+    recent = WorkerHeartbeat.objects(last_seen_at__gte=now - STALE_AFTER).only("stopped_at")
+    live = sum(beat.stopped_at is None for beat in recent)
+    if live < thresholds.min_live_workers:
+        problems.append(
+            f"{live} live worker(s), fewer than {thresholds.min_live_workers}: start run_issuance_worker "
+            "(a worker is live while its heartbeat is recent)"
+        )
+    oldest = (
+        IssuanceJob.objects(status=JobStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .only("next_attempt_at", "batch_number")
+        .first()
+    )
+    if oldest is not None and (now - oldest.next_attempt_at).total_seconds() > thresholds.max_pending_age_seconds:
+        waited = (now - oldest.next_attempt_at).total_seconds()
+        problems.append(
+            f"the oldest due job (batch {oldest.batch_number}) has waited {waited:.0f} s, more than "
+            f"{thresholds.max_pending_age_seconds:.0f} s: workers are stalled or too few"
+        )
+    gave_up = IssuanceJob.objects.gave_up().filter(finished_at__gte=now - timedelta(hours=1)).count()
+    if gave_up > thresholds.max_gave_up_per_hour:
+        problems.append(
+            f"{gave_up} job(s) gave up in the last hour, more than {thresholds.max_gave_up_per_hour}: "
+            "see issuance_status for their errors"
+        )
+    return problems
 
 
 def _job_row(job: IssuanceJob) -> dict:

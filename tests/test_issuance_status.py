@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from core.clock import utcnow
 from issuance import queue
@@ -110,3 +111,78 @@ def test_in_the_embedded_mode_the_command_says_where_the_apps_data_lives():
     call_command("issuance_status", stdout=StringIO(), stderr=errors)
 
     assert "embedded mode" in errors.getvalue() and "/admin/" in errors.getvalue()
+
+
+# -- issuance_status --check: for cron or an exec probe ------------------------------------------
+
+
+def beat(worker_id: str = "host-a:1:abc", seen_ago: timedelta = timedelta(seconds=1)) -> None:
+    WorkerHeartbeat(
+        worker_id=worker_id,
+        host="host-a",
+        pid=1,
+        started_at=utcnow() - timedelta(hours=1),
+        last_seen_at=utcnow() - seen_ago,
+        concurrency=2,
+    ).save()
+
+
+def check(*args: str) -> str:
+    """The check's verdict: its OK line, or the problems it exits 1 with."""
+    try:
+        return status_output("--check", *args)
+    except CommandError as exc:
+        return f"FAILED {exc}"
+
+
+def test_the_check_passes_with_a_live_worker_and_nothing_waiting(batch):
+    beat()
+
+    assert check() == "OK: issuance is healthy\n"
+
+
+def test_the_check_fails_without_a_live_worker():
+    beat(seen_ago=timedelta(minutes=10))  # stale
+
+    verdict = check()
+
+    assert verdict.startswith("FAILED") and "0 live worker(s), fewer than 1" in verdict
+    assert check("--min-live-workers", "0").startswith("OK")
+
+
+def test_the_check_fails_when_the_oldest_due_job_has_waited_too_long(batch):
+    beat()
+    inspection = make_inspection(batch)
+    IssuanceJob.objects(inspection_id=inspection.pk).update(set__next_attempt_at=utcnow() - timedelta(minutes=20))
+
+    verdict = check()
+
+    assert "the oldest due job (batch RICE-2026-001) has waited 1200 s, more than 600 s" in verdict
+    assert check("--max-pending-age", "3600").startswith("OK")
+
+
+def test_the_check_fails_when_jobs_give_up_faster_than_allowed(settings):
+    beat()
+    settings.ISSUANCE_MAX_ATTEMPTS = 1
+    for n in range(3):
+        make_inspection(make_batch(f"FAIL-{n}"))
+    Worker(issue=lambda *a, **k: (_ for _ in ()).throw(TransientIssuerError("down")), poll_interval_ms=20).run(
+        once=True
+    )
+    beat()  # the run above left its own heartbeat stopped; this one is live
+
+    verdict = check("--max-gave-up-per-hour", "2")
+
+    assert "3 job(s) gave up in the last hour, more than 2" in verdict
+    assert check("--max-gave-up-per-hour", "3").startswith("OK")
+
+
+def test_the_check_exits_non_zero_for_a_probe():
+    """A real process, as cron or Kubernetes run it: no worker in its (embedded) store."""
+    from tests.commands import manage
+
+    result = manage("issuance_status", "--check")
+
+    assert result.returncode == 1
+    assert "issuance is unhealthy" in result.stderr and "fewer than 1" in result.stderr
+    assert "Traceback" not in result.stderr

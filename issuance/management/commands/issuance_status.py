@@ -1,9 +1,9 @@
 import json
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from core.commands import embedded_notice
-from issuance.monitoring import queue_status
+from issuance.monitoring import Thresholds, health_problems, queue_status
 
 
 class Command(BaseCommand):
@@ -11,11 +11,42 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--json", action="store_true", dest="as_json", help="print JSON")
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="exit 1 naming each problem (for cron or an exec probe), 0 when issuance is healthy",
+        )
+        defaults = Thresholds()
+        parser.add_argument(
+            "--min-live-workers", type=int, default=defaults.min_live_workers, help="default %(default)s"
+        )
+        parser.add_argument(
+            "--max-pending-age",
+            type=float,
+            default=defaults.max_pending_age_seconds,
+            help="seconds the oldest due job may wait (default %(default)s)",
+        )
+        parser.add_argument(
+            "--max-gave-up-per-hour",
+            type=int,
+            default=defaults.max_gave_up_per_hour,
+            help="jobs that may give up in the last hour (default %(default)s)",
+        )
 
-    def handle(self, *args, as_json: bool, **options) -> None:
+    def handle(
+        self, *args, as_json: bool, check: bool, min_live_workers, max_pending_age, max_gave_up_per_hour, **options
+    ) -> None:
         notice = embedded_notice()
         if notice:
             self.stderr.write(notice)
+        if check:
+            if min(min_live_workers, max_pending_age, max_gave_up_per_hour) < 0:
+                raise CommandError("--min-live-workers, --max-pending-age and --max-gave-up-per-hour must be ≥ 0")
+            problems = health_problems(Thresholds(min_live_workers, max_pending_age, max_gave_up_per_hour))
+            if problems:
+                raise CommandError("issuance is unhealthy:\n  " + "\n  ".join(problems))
+            self.stdout.write("OK: issuance is healthy")
+            return
         status = queue_status()
         if as_json:
             self.stdout.write(json.dumps(status, indent=2))
