@@ -57,6 +57,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if metrics_port is not None and not 0 <= metrics_port <= 65535 - processes:
             raise CommandError(f"--metrics-port must be a port number (got {metrics_port})")
+        if metrics_port == 0 and processes > 1:
+            raise CommandError("--processes needs a fixed --metrics-port: process i serves PORT + i")
         if processes > 1:
             return self.supervise(processes, concurrency, poll_interval, grace, once, metrics_port, metrics_address)
         if not mongo.is_embedded():

@@ -1,0 +1,34 @@
+"""gunicorn's settings for the AgriQCert web app (deploy/systemd/agriqcert-web.service uses it).
+
+    gunicorn -c deploy/gunicorn.conf.py agriqcert.wsgi
+
+Each setting can be overridden from the environment (GUNICORN_BIND, GUNICORN_WORKERS, …) without
+editing this file. Sizing: the app is CPU-light per request except verification (a few ms of
+canonicalisation and signature checking), so (2 × cores) + 1 synchronous workers is gunicorn's
+usual start; a verification never holds a lock, so they run side by side.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # behind the reverse proxy that terminates TLS
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+# A request that takes longer than this is killed and logged; the API bounds its own work well below.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 20))  # the unit's TimeoutStopSec is longer
+keepalive = 5
+# Recycle workers now and then (jitter: not all at once), bounding any slow growth of memory.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
+max_requests_jitter = 500
+# Headers and body within bounds before Django sees them (the app refuses > 256 KB itself).
+limit_request_line = 8190
+limit_request_fields = 100
+# Heartbeat files in memory, not on a disk that may stall (gunicorn's own advice in containers).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# Logs to stdout/stderr: the journal (or the container runtime) collects them.
+accesslog = "-"
+errorlog = "-"
+# X-Forwarded-* only from the local reverse proxy (NUM_PROXIES tells the app how many there are).
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+proc_name = "agriqcert-web"
