@@ -172,7 +172,7 @@ def _context_text(contexts: _Contexts, used: frozenset[str]) -> str:
 
 
 def _strings(value: Any) -> set[str]:
-    """Every string in a value (keys too), and the prefix of each that could be a compact IRI."""
+    """Every string in a value (keys too), with prefixes."""
     found: set[str] = set()
     pending = [value]
     while pending:
@@ -183,10 +183,15 @@ def _strings(value: Any) -> set[str]:
         elif isinstance(item, list):
             pending.extend(item)
         elif isinstance(item, str):
-            found.add(item)
-            if ":" in item:
-                found.add(item.split(":", 1)[0])
+            _add_with_prefix(found, item)
     return found
+
+
+def _add_with_prefix(found: set[str], text: str) -> None:
+    """The string, and what could be a compact IRI's prefix in it."""
+    found.add(text)
+    if ":" in text:
+        found.add(text.split(":", 1)[0])
 
 
 def _as_list(value: Any) -> list:
@@ -234,9 +239,7 @@ def _terms_used(document: dict, contexts: _Contexts) -> frozenset[str] | None:
         elif isinstance(value, list):
             pending.extend(value)
         elif isinstance(value, str):
-            used.add(value)
-            if ":" in value:
-                used.add(value.split(":", 1)[0])
+            _add_with_prefix(used, value)
         elif isinstance(value, float) and math.isfinite(value) and Decimal(f"{value:.15e}") != Decimal(repr(value)):
             return None
     return frozenset(used & contexts.prunable_terms)

@@ -59,6 +59,19 @@ def test_the_database_itself_refuses_a_second_active_certificate(batch, certifie
         Certificate._get_collection().insert_one(copy)
 
 
+def issue_both_at_once(*inspections) -> None:
+    threads = [threading.Thread(target=issue_certificate, args=(inspection,)) for inspection in inspections]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+
+def assert_one_active_one_revoked(batch) -> None:
+    assert sorted(c.status for c in Certificate.objects(batch=batch)) == ["active", "revoked"]
+    assert Batch.objects.get(pk=batch.pk).status == "certified"
+
+
 def test_two_workers_that_both_read_the_batch_as_uncertified_leave_one_active(batch, monkeypatch):
     """Neither looks for an active certificate (the batch had none); the unique index refuses the
     second insert, and the second worker then supersedes the first's certificate."""
@@ -72,15 +85,9 @@ def test_two_workers_that_both_read_the_batch_as_uncertified_leave_one_active(ba
         return real_store(certificate, **options)
 
     monkeypatch.setattr(processing, "store_active", store_together)
-    threads = [threading.Thread(target=issue_certificate, args=(inspection,)) for inspection in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    issue_both_at_once(first, second)
 
-    statuses = sorted(c.status for c in Certificate.objects(batch=batch))
-    assert statuses == ["active", "revoked"]
-    assert Batch.objects.get(pk=batch.pk).status == "certified"
+    assert_one_active_one_revoked(batch)
 
 
 def test_two_workers_storing_certificates_for_one_batch_at_once_leave_one_active(batch, monkeypatch):
@@ -99,12 +106,6 @@ def test_two_workers_storing_certificates_for_one_batch_at_once_leave_one_active
     monkeypatch.setattr(lifecycle, "active_certificate", racing_lookup)
     # As when the batch was already certified: both look for the active certificate first.
     monkeypatch.setattr(processing, "store_active", lambda certificate, **_: lifecycle.store_active(certificate))
-    threads = [threading.Thread(target=issue_certificate, args=(inspection,)) for inspection in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    issue_both_at_once(first, second)
 
-    statuses = sorted(c.status for c in Certificate.objects(batch=batch))
-    assert statuses == ["active", "revoked"]
-    assert Batch.objects.get(pk=batch.pk).status == "certified"
+    assert_one_active_one_revoked(batch)
