@@ -15,7 +15,9 @@ per call) against a bare mongomock client. They were written for mongomock 4.3.0
 
 from __future__ import annotations
 
+import heapq
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from itertools import islice
 from types import MethodType
@@ -130,8 +132,14 @@ def _compute_page(cursor: Cursor, with_limit_and_skip: bool = False) -> list:
 
 def _first_match(collection: mongomock.Collection, filter: Any, sort: list[tuple[str, int]]) -> Any:
     # Stored datetimes are naive UTC, as mongomock's own find() assumes after patching the filter.
-    matches = _scan(collection, patch_datetime_awareness_in_document(filter))
-    if len(sort) == 1:  # the queue's claim: one pass, no sorting
+    filter = patch_datetime_awareness_in_document(filter)
+    tests = _simple_tests(filter) if collection._store._documents else None
+    wanted = _statuses_in(filter) if tests is not None else None
+    if wanted is not None and len(sort) == 1 and sort[0][1] > 0 and "." not in sort[0][0]:
+        # The queue's claim: the due job first, in the order of its sort field, not a scan of the backlog.
+        return _status_map(collection).first_in_order(wanted, sort[0][0], tests, filter)
+    matches = _scan(collection, filter)
+    if len(sort) == 1:  # one pass, no sorting
         key, direction = sort[0]
         pick = min if direction > 0 else max
         first = pick(matches, key=lambda document: resolve_sort_key(key, document), default=None)
@@ -197,12 +205,16 @@ class _StatusMap:
         self.ids: dict[Any, set] = {}
         self.of: dict[Any, tuple[Any, int]] = {}  # id -> (status, position in the scan order)
         self.next_position = 0
+        # (status, field) -> heap of (value, position, id), built on first use and pushed to by every
+        # write after; an entry whose document has since changed is dropped when it reaches the top.
+        self.ordered: dict[tuple[Any, str], list] = {}
         for document in documents.values():
             self.track(document)
 
     def track(self, document: dict) -> None:
         document_id, value = document["_id"], document.get("status")
         key = value if _hashable(value) else _UNHASHABLE  # arrays: visited by every status query
+        self._order(document, key)
         known = self.of.get(document_id)
         if known is not None and known[0] == key:
             return
@@ -214,6 +226,64 @@ class _StatusMap:
         self.ids.setdefault(key, set()).add(document_id)
         self.of[document_id] = (key, position)
 
+    def _order(self, document: dict, status: Any) -> None:
+        for (ordered_status, field), heap in self.ordered.items():
+            if ordered_status == status and _orderable(document.get(field)):
+                position = self.of[document["_id"]][1] if document["_id"] in self.of else self.next_position
+                heapq.heappush(heap, (document[field], position, document["_id"]))
+
+    def first_in_order(self, statuses: list, field: str, tests: list, filter: dict) -> Any:
+        """The id of the first document (ascending `field`, then scan order) with one of `statuses`
+        that passes `filter`, as min() over a scan would find it; None when there is none."""
+        bound = _upper_bound(filter.get(field))
+        if bound is None or self.ids.get(_UNHASHABLE) or not all(_hashable(status) for status in statuses):
+            # Without a bound like {"$lte": now}, documents missing the field could match (and sort
+            # first); they are not in the heaps. Arrays of statuses are not either.
+            return _first_by_scan(self, statuses, field, tests, filter)
+        heaps = [self._heap(status, field) for status in statuses]
+        skipped: list[tuple[list, tuple]] = []
+        found = None
+        while found is None:
+            tops = [(heap[0], heap) for heap in heaps if heap]
+            if not tops:
+                break
+            entry, heap = min(tops, key=lambda top: top[0])
+            value, _, document_id = entry
+            document = self.documents.get(document_id)
+            status = self.of.get(document_id, (_MISSING,))[0]
+            if (
+                document is None
+                or document.get(field) != value
+                or (status, field) not in self.ordered
+                or (self.ordered[(status, field)] is not heap)
+            ):
+                heapq.heappop(heap)  # stale: the document changed or went away
+                continue
+            if not bound(value):
+                break  # every later entry is past the bound too
+            if _passes(tests, filter, document):
+                found = document_id
+            else:
+                skipped.append((heap, heapq.heappop(heap)))
+        for heap, entry in skipped:
+            heapq.heappush(heap, entry)
+        return found
+
+    def _heap(self, status: Any, field: str) -> list:
+        heap = self.ordered.get((status, field))
+        if heap is None:
+            heap = [
+                (document[field], self.of[document["_id"]][1], document["_id"])
+                for document in self._documents_of(status)
+                if _orderable(document.get(field))
+            ]
+            heapq.heapify(heap)
+            self.ordered[(status, field)] = heap
+        return heap
+
+    def _documents_of(self, status: Any) -> list:
+        return [self.documents[i] for i in self.ids.get(status, ()) if i in self.documents]
+
     def documents_with(self, statuses: list) -> list:
         found = set(self.ids.get(_UNHASHABLE, ()))
         for status in statuses:
@@ -224,6 +294,30 @@ class _StatusMap:
             self.ids.get(self.of.pop(document_id)[0], set()).discard(document_id)
         live = sorted(found.difference(gone), key=lambda i: self.of[i][1])
         return [self.documents[i] for i in live]
+
+
+def _orderable(value: Any) -> bool:
+    return isinstance(value, datetime) and value.tzinfo is None or type(value) in (int, float) and value == value
+
+
+def _upper_bound(condition: Any) -> Callable[[Any], bool] | None:
+    """For {"$lte": x} / {"$lt": x} on the sort field: the test an entry must pass, past which none can."""
+    if not isinstance(condition, dict) or len(condition) != 1:
+        return None
+    ((operator, operand),) = condition.items()
+    if not _orderable(operand):
+        return None
+    if operator == "$lte":
+        return lambda value: type(value) is type(operand) and value <= operand
+    if operator == "$lt":
+        return lambda value: type(value) is type(operand) and value < operand
+    return None
+
+
+def _first_by_scan(status_map: _StatusMap, statuses: list, field: str, tests: list, filter: dict) -> Any:
+    matches = (d for d in status_map.documents_with(statuses) if _passes(tests, filter, d))
+    first = min(matches, key=lambda document: resolve_sort_key(field, document), default=None)
+    return first["_id"] if first is not None else None
 
 
 def _status_map(collection: mongomock.Collection) -> _StatusMap:

@@ -210,3 +210,59 @@ def test_an_insert_under_a_partial_unique_index_reads_only_its_key(monkeypatch, 
 
     assert sorted(doc["_id"] for doc in things.find({"group": -9})) == ["a", "b"]
     assert count.calls <= at_most * 3 if at_most is not None else count.calls >= SIZE
+
+
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 3), ("bare", None)])
+def test_a_claim_takes_the_due_job_first_without_visiting_the_backlog(monkeypatch, kind, at_most):
+    """1,000 jobs due (a backlog): the claim finds the longest-waiting one by its due time."""
+    things = collection(kind)
+    start = datetime(2026, 1, 1)
+    things.update_many({}, {"$set": {"status": "pending"}})
+    for n in range(SIZE):
+        things.update_one({"_id": n}, {"$set": {"at": start + timedelta(seconds=(n * 7919) % SIZE)}})
+    claim = {"status": {"$in": ["pending", "failed"]}, "at": {"$lte": start + timedelta(days=1)}}
+    things.find_one_and_update(claim, {"$set": {"status": "processing"}}, sort=[("at", 1)])  # builds the order
+    count = Counter(monkeypatch, (mongomock.collection, "filter_applies"), (embedded, "_passes"))
+
+    claimed = things.find_one_and_update(claim, {"$set": {"status": "processing"}}, sort=[("at", 1)])
+
+    assert claimed["at"].replace(tzinfo=None) == start + timedelta(seconds=1)  # the first claim took 0 s
+    assert count.calls <= at_most if at_most is not None else count.calls >= SIZE // 2
+
+
+def test_claims_in_order_agree_with_mongomock_through_random_writes():
+    """The same writes and claims on a bare client and on the patched one: the same job each time."""
+    import random
+
+    rng = random.Random(11)
+    start = datetime(2026, 1, 1)
+    clients = [embedded.LockedMongoClient(tz_aware=True), mongomock.MongoClient(tz_aware=True)]
+    stores = [client["db"]["jobs"] for client in clients]
+    statuses = ["pending", "failed", "processing", "success"]
+    for step in range(600):
+        action = rng.random()
+        target = rng.randrange(60)
+        if action < 0.3:
+            document = {
+                "_id": step + 1000,
+                "status": rng.choice(statuses),
+                "due": start + timedelta(minutes=rng.randrange(30)) if rng.random() < 0.9 else None,
+                "left": rng.randrange(3),
+            }
+            for store in stores:
+                store.insert_one(dict(document))
+        elif action < 0.6:
+            change = {"status": rng.choice(statuses)}
+            if rng.random() < 0.5:
+                change["due"] = start + timedelta(minutes=rng.randrange(30))
+            for store in stores:
+                store.update_many({"_id": {"$gte": 1000 + target * 10, "$lt": 1010 + target * 10}}, {"$set": change})
+        elif action < 0.65:
+            for store in stores:
+                store.delete_many({"_id": {"$lt": 1000 + target * 5}, "status": "success"})
+        else:
+            now = start + timedelta(minutes=rng.randrange(35))
+            claim = {"status": {"$in": ["pending", "failed"]}, "due": {"$lte": now}, "left": {"$gt": 0}}
+            update = {"$set": {"status": "processing"}, "$inc": {"left": -1}}
+            claimed = [store.find_one_and_update(claim, update, sort=[("due", 1)]) for store in stores]
+            assert (claimed[0] or {}).get("_id") == (claimed[1] or {}).get("_id"), f"step {step}"
