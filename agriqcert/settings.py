@@ -7,6 +7,7 @@ the code and it works; production sets DEBUG=false, SECRET_KEY and MONGODB_URI.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -281,6 +282,9 @@ LOG_FORMAT = env_str("LOG_FORMAT", "keyvalue").lower()
 if LOG_FORMAT not in ("keyvalue", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be keyvalue or json (got {LOG_FORMAT!r})")
 
+if LOG_FORMAT == "json":
+    logging.captureWarnings(True)  # a warning is a JSON line too, not raw text on stderr
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -296,5 +300,9 @@ LOGGING = {
         "issuance": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "certificates": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "notifications": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Django's own warnings and errors (4xx/5xx responses, server errors), in the same format.
+        "django": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Python's warnings too, when they are routed to logging (LOG_FORMAT=json, below).
+        "py.warnings": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

@@ -26,9 +26,27 @@ limit_request_line = 8190
 limit_request_fields = 100
 # Heartbeat files in memory, not on a disk that may stall (gunicorn's own advice in containers).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
-# Logs to stdout/stderr: the journal (or the container runtime) collects them.
+# Logs to stdout/stderr: the journal (or the container runtime) collects them. Access lines are
+# key=value, so LOG_FORMAT=json turns them into JSON objects like the app's own lines.
 accesslog = "-"
 errorlog = "-"
+access_log_format = 'remote=%(h)s method=%(m)s path="%(U)s" status=%(s)s bytes=%(B)s duration_ms=%(M)s agent="%(a)s"'
+if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "core.logs.JsonFormatter"}},
+        "root": {"level": "INFO", "handlers": ["console"]},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+            "error": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+            "access": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+        },
+        "loggers": {
+            "gunicorn.error": {"handlers": ["error"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        },
+    }
 # X-Forwarded-* only from the local reverse proxy (NUM_PROXIES tells the app how many there are).
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proc_name = "agriqcert-web"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import getpass
+import json
 import re
 import shutil
 import subprocess
@@ -140,3 +141,48 @@ def test_promtool_accepts_the_rules_and_their_tests_fire_as_written(tmp_path):
     assert checked.returncode == 0 and "SUCCESS: 6 rules found" in checked.stdout, checked.stdout + checked.stderr
     assert tested.returncode == 0 and "SUCCESS" in tested.stdout, tested.stdout + tested.stderr
     assert configured.returncode == 0, configured.stdout + configured.stderr
+
+
+def test_gunicorn_serves_the_app_and_logs_json_lines_when_asked(tmp_path):
+    """The web app as the unit starts it, with LOG_FORMAT=json: its access lines are JSON objects."""
+    import os
+    import socket
+    import urllib.request
+
+    from tests.waiting import Lines, wait_until
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    env.update(LOG_FORMAT="json", GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1", EMBEDDED_WORKER="false")
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "agriqcert.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    access, errors = Lines(server.stdout), Lines(server.stderr)
+    try:
+        errors.wait_for("Booting worker", timeout=30)
+
+        def answered() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz?probe=1", timeout=5) as response:
+                    return response.status == 200
+            except OSError:
+                return False
+
+        wait_until(answered, timeout=30, what="gunicorn to answer /healthz")
+        line = access.wait_for("/healthz", timeout=10).strip().splitlines()[-1]
+    finally:
+        server.terminate()
+        server.wait(30)
+
+    entry = json.loads(line)
+    assert entry["logger"] == "gunicorn.access"
+    assert entry["method"] == "GET" and entry["path"] == "/healthz" and entry["status"] == 200
+    assert isinstance(entry["duration_ms"], int)
+    assert all(json.loads(text) for text in errors.text().splitlines() if text.strip())  # every line JSON
