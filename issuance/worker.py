@@ -22,7 +22,7 @@ from queue import SimpleQueue
 
 from bson import ObjectId
 from django.conf import settings
-from django.db import connections
+from django.db import close_old_connections, connections
 from pymongo.errors import PyMongoError
 
 from core.clock import utcnow
@@ -69,6 +69,9 @@ class JobThreads:
                     self._run(item)
                 except BaseException:  # noqa: BLE001 - what killed one job must not shrink the pool
                     log.exception("job=%s outcome=thread_error", item.job.pk)
+                # As after a web request: a connection past CONN_MAX_AGE (by default, any) is closed,
+                # so C idle threads do not hold C connections to PostgreSQL.
+                close_old_connections()
         finally:
             connections.close_all()  # this thread's Django connections, if a job opened one
 
