@@ -11,6 +11,9 @@ C job slots, for two flows:
   jobs a second.
 - `mock`: the local mock issuer (it signs), after waiting L as an issuer would, so 1 ÷ L per slot.
 
+`processes` runs mock-flow jobs through `run_issuance_worker --processes 1` and `2` on a real
+MongoDB named by MONGODB_BENCH_URI (its database must end in _bench; it is emptied).
+
 The figure of merit is the ratio achieved jobs/s ÷ ideal, 1.0 for a worker that keeps every slot
 busy all the time. Targets (issue 13): >= 0.9 at C = 8 and >= 0.6 at C = 32. CPU per job is split
 by library (bench/cpu_buckets.py): store (mongomock, which MongoDB replaces), odm (MongoEngine),
@@ -41,6 +44,7 @@ os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp()}/bench.sql
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402
+import mongoengine  # noqa: E402
 import requests  # noqa: E402
 
 django.setup()
@@ -324,8 +328,8 @@ def main() -> None:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=["throughput", "pickup", "dbops", "idle"],
-        default=["throughput", "pickup", "dbops", "idle"],
+        choices=["throughput", "pickup", "dbops", "idle", "processes"],
+        default=["throughput", "pickup", "dbops", "idle", "processes"],
     )
     args = parser.parse_args()
     latency = args.latency_ms / 1000
@@ -342,6 +346,7 @@ def main() -> None:
         ],
         "dbops": lambda: progress(db_ops_per_job(fake)),
         "idle": lambda: progress(idle_polls_per_minute()),
+        "processes": lambda: [progress(result) for result in processes(args.jobs, max(args.concurrency))],
     }
     try:
         for name in args.only:
@@ -349,6 +354,54 @@ def main() -> None:
     finally:
         process.kill()
     print(json.dumps(results, indent=2))
+
+
+def processes(jobs: int, concurrency: int) -> list[dict]:
+    """Mock-flow jobs through `run_issuance_worker --processes P --once` for P = 1 and 2, on a real
+    MongoDB (processes cannot share the embedded store): MONGODB_BENCH_URI, whose database name
+    must end in _bench — it is emptied."""
+    uri = os.environ.get("MONGODB_BENCH_URI", "")
+    if not uri:
+        return [
+            {"skipped": "set MONGODB_BENCH_URI=mongodb://host/agriqcert_bench (worker processes need a real server)"}
+        ]
+    from core.environment import mongodb_database_name
+
+    if not mongodb_database_name("MONGODB_BENCH_URI", uri).endswith("_bench"):
+        raise SystemExit("MONGODB_BENCH_URI's database name must end in _bench: the benchmark empties it")
+    env = {
+        **os.environ,
+        "MONGODB_URI": uri,
+        "INJI_MOCK_MODE": "true",
+        "DEBUG": "true",  # a benchmark, not a deployment: no public SITE_URL needed
+        "LOG_LEVEL": "WARNING",
+    }
+    results = []
+    for count in (1, 2):
+        mongo.connect(uri)
+        db = mongoengine.get_db()
+        for name in db.list_collection_names():
+            if not name.startswith("system."):
+                db[name].delete_many({})
+        subprocess.run(
+            [sys.executable, "manage.py", "ensure_indexes"], cwd=ROOT, env=env, check=True, capture_output=True
+        )
+        seed(jobs)
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "manage.py", "run_issuance_worker", "--once", "--processes", str(count),
+             "--concurrency", str(concurrency)],
+            cwd=ROOT, env=env, check=True, capture_output=True,
+        )  # fmt: skip
+        elapsed = time.perf_counter() - start
+        done = IssuanceJob.objects(status=JobStatus.SUCCESS).count()
+        results.append(
+            {"processes": count, "concurrency": concurrency, "jobs": jobs, "succeeded": done,
+             "seconds": round(elapsed, 2), "jobs_per_second": round(done / elapsed, 1)}
+        )  # fmt: skip
+    if len(results) == 2 and results[0]["jobs_per_second"]:
+        results[1]["ratio_to_one_process"] = round(results[1]["jobs_per_second"] / results[0]["jobs_per_second"], 2)
+    return results
 
 
 def progress(result: dict) -> dict:
