@@ -95,6 +95,25 @@ def test_readyz_names_the_failing_check_and_no_secret(client, database_down):
     assert "s3cret" not in response.content.decode() and "db.internal" not in response.content.decode()
 
 
+def test_readyz_names_a_missing_index_on_mongodb(client, monkeypatch):
+    """On MongoDB (the embedded store builds its own): an index ensure_indexes did not build."""
+    from core import mongo
+
+    from core import indexes
+
+    monkeypatch.setattr(mongo, "is_embedded", lambda: False)
+    IssuanceJob._get_collection().drop_index("claim")
+    try:
+        response = client.get("/readyz")
+    finally:
+        indexes.create_all(IssuanceJob)  # (on a real test server the index outlives the test)
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["indexes"] == (
+        "missing or different: issuance_jobs.claim: missing (run ensure_indexes)"
+    )
+
+
 def test_readyz_says_when_inji_is_chosen_but_not_configured(client, settings):
     settings.INJI_MOCK_MODE, settings.INJI_API_URL = False, ""
 
