@@ -97,9 +97,7 @@ def test_readyz_names_the_failing_check_and_no_secret(client, database_down):
 
 def test_readyz_names_a_missing_index_on_mongodb(client, monkeypatch):
     """On MongoDB (the embedded store builds its own): an index ensure_indexes did not build."""
-    from core import mongo
-
-    from core import indexes
+    from core import indexes, mongo
 
     monkeypatch.setattr(mongo, "is_embedded", lambda: False)
     IssuanceJob._get_collection().drop_index("claim")
