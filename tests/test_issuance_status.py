@@ -186,3 +186,7 @@ def test_the_check_exits_non_zero_for_a_probe():
     assert result.returncode == 1
     assert "issuance is unhealthy" in result.stderr and "fewer than 1" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_negative_threshold_is_refused_with_the_rule():
+    assert check("--max-pending-age", "-5").startswith("FAILED --min-live-workers, --max-pending-age and")

@@ -251,6 +251,29 @@ def test_the_worker_command_serves_metrics_on_its_port(tmp_path):
     assert worker_sample(text, "agriqcert_worker_concurrency") == 2  # WORKER_CONCURRENCY's default
 
 
+@pytest.mark.parametrize(
+    "flags, complaint",
+    [
+        (["--metrics-port", "70000"], "--metrics-port must be a port number"),
+        (["--metrics-port", "0", "--processes", "2"], "--processes needs"),  # embedded or port 0: refused
+        (["--metrics-port", "{busy}"], "cannot serve metrics on 127.0.0.1:{busy}"),
+    ],
+)
+def test_a_metrics_port_that_cannot_be_used_is_refused_with_a_reason(flags, complaint):
+    import socket
+
+    from tests.commands import manage
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = manage("run_issuance_worker", "--once", *(flag.format(busy=port) for flag in flags))
+
+    assert result.returncode != 0 and complaint.format(busy=port) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 # -- JSON logs -------------------------------------------------------------------------------
 
 
@@ -298,19 +321,3 @@ def test_the_worker_logs_json_lines_when_asked(tmp_path):
     assert result.returncode == 0, result.stderr
     assert {entry.get("outcome") for entry in entries} >= {"started", "stopped"}
     assert all(entry["worker"].count(":") == 2 for entry in entries if "worker" in entry)
-
-
-def test_an_unknown_log_format_stops_start_up_with_the_rule():
-    import os
-
-    result = subprocess.run(
-        [".venv/bin/python", "manage.py", "check"],
-        cwd=ROOT,
-        env={**os.environ, "LOG_FORMAT": "xml"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-    assert result.returncode != 0 and "LOG_FORMAT must be keyvalue or json" in result.stderr
-    assert "Traceback" not in result.stderr

@@ -47,6 +47,8 @@ def run_check(**env: str) -> subprocess.CompletedProcess:
         ),
         ({"INJI_API_URL": "http://certify.example.org/v1/certify"}, "INJI_API_URL must use https"),
         ({"INJI_PROOF_ALG": "EdDSA"}, "INJI_PROOF_ALG must be ES256 or Ed25519"),
+        ({"METRICS_ALLOWED_NETWORKS": "10.0.0.0/8,intranet"}, "METRICS_ALLOWED_NETWORKS must list networks"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be keyvalue or json"),
         (
             {"MOCK_ISSUER_DID_WEB": "true", "SITE_URL": "https://example.org/certs"},
             "MOCK_ISSUER_DID_WEB needs SITE_URL at a domain's root (got https://example.org/certs)",
