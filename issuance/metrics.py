@@ -15,7 +15,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from core.clock import utcnow
-from issuance.models import STALE_AFTER, IssuanceJob, JobStatus, WorkerHeartbeat
+from issuance.models import IssuanceJob, JobStatus
+from issuance.monitoring import live_worker_count, oldest_due_job
 
 # -- one worker process -----------------------------------------------------------------------
 
@@ -83,21 +84,16 @@ class QueueCollector(Collector):
             "Jobs that used up their attempts (or failed for good), kept until they expire.",
             value=IssuanceJob.objects.gave_up().count(),
         )
-        oldest = (
-            IssuanceJob.objects(status=JobStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .only("next_attempt_at")
-            .first()
-        )
+        oldest = oldest_due_job(now)
         yield GaugeMetricFamily(
             "agriqcert_issuance_oldest_pending_age_seconds",
             "How long the longest-waiting due job has waited (0 when none is due).",
             value=(now - oldest.next_attempt_at).total_seconds() if oldest else 0.0,
         )
-        recent = WorkerHeartbeat.objects(last_seen_at__gte=now - STALE_AFTER).only("stopped_at")
-        live = sum(beat.stopped_at is None for beat in recent)
         yield GaugeMetricFamily(
-            "agriqcert_issuance_workers_live", "Worker processes whose heartbeat is recent.", value=live
+            "agriqcert_issuance_workers_live",
+            "Worker processes whose heartbeat is recent.",
+            value=live_worker_count(now),
         )
 
 

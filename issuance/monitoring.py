@@ -11,13 +11,29 @@ from issuance.models import STALE_AFTER, IssuanceJob, JobStatus, WorkerHeartbeat
 LISTED = 20
 
 
+def oldest_due_job(now: datetime) -> IssuanceJob | None:
+    """The pending job that has been due longest (a range of the claim index on MongoDB)."""
+    return (
+        IssuanceJob.objects(status=JobStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .only("next_attempt_at", "batch_number")
+        .first()
+    )
+
+
+def live_worker_count(now: datetime) -> int:
+    """Workers not stopped whose heartbeat is recent (the few beats of the last minute, by index)."""
+    recent = WorkerHeartbeat.objects(last_seen_at__gte=now - STALE_AFTER).only("stopped_at", "last_seen_at")
+    return sum(worker_state(beat, now) == "live" for beat in recent)
+
+
 def queue_status(now: datetime | None = None) -> dict:
     now = now or utcnow()
     # One count per status: each is a range of the claim index (status first) on MongoDB.
     counts = {status: IssuanceJob.objects(status=status).count() for status in JobStatus}
     retrying = IssuanceJob.objects.will_retry().order_by("next_attempt_at")
     gave_up = IssuanceJob.objects.gave_up().order_by("-finished_at")
-    oldest = IssuanceJob.objects(status=JobStatus.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at").first()
+    oldest = oldest_due_job(now)
     return {
         "counts": counts,
         "will_retry": {"count": retrying.count(), "jobs": [_job_row(job) for job in retrying.limit(LISTED)]},
@@ -38,19 +54,13 @@ def health_problems(thresholds: Thresholds, now: datetime | None = None) -> list
     """What an operator would be paged for, in words; empty when issuance is healthy."""
     now = now or utcnow()
     problems = []
-    recent = WorkerHeartbeat.objects(last_seen_at__gte=now - STALE_AFTER).only("stopped_at")
-    live = sum(beat.stopped_at is None for beat in recent)
+    live = live_worker_count(now)
     if live < thresholds.min_live_workers:
         problems.append(
             f"{live} live worker(s), fewer than {thresholds.min_live_workers}: start run_issuance_worker "
             "(a worker is live while its heartbeat is recent)"
         )
-    oldest = (
-        IssuanceJob.objects(status=JobStatus.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .only("next_attempt_at", "batch_number")
-        .first()
-    )
+    oldest = oldest_due_job(now)
     if oldest is not None and (now - oldest.next_attempt_at).total_seconds() > thresholds.max_pending_age_seconds:
         waited = (now - oldest.next_attempt_at).total_seconds()
         problems.append(
