@@ -105,19 +105,21 @@ def _control_characters(value: Any) -> bool:
 def _verify_signed_before_rdfc(unsigned: dict, options: dict, signature: bytes, public_key: Ed25519PublicKey) -> None:
     """Certificates signed before canonicalisation moved to pyoxigraph had control characters
     written raw by PyLD, not escaped as RDFC-1.0 says; they were signed by us and keep verifying."""
-    options = {**options, "@context": unsigned.get("@context")}
-    legacy = hashlib.sha256(canonicalise_with_pyld(options).encode()).digest()
-    legacy += hashlib.sha256(canonicalise_with_pyld(unsigned).encode()).digest()
     try:
-        public_key.verify(signature, legacy)
+        public_key.verify(signature, _signing_input(unsigned, options, rdf=True, before_rdfc=True))
     except InvalidSignature:
         raise ProofError(MISMATCH) from None
 
 
-def _signing_input(unsigned: dict, options: dict, *, rdf: bool) -> bytes:
+def _pyld_pair(options: dict, document: dict) -> tuple[str, str]:
+    return canonicalise_with_pyld(options), canonicalise_with_pyld(document)
+
+
+def _signing_input(unsigned: dict, options: dict, *, rdf: bool, before_rdfc: bool = False) -> bytes:
     options = {**options, "@context": unsigned.get("@context")}
     if rdf:
-        proof_nquads, document_nquads = canonicalise_proof_and_document(options, unsigned)
+        canonicalise_both = _pyld_pair if before_rdfc else canonicalise_proof_and_document
+        proof_nquads, document_nquads = canonicalise_both(options, unsigned)
         proof_bytes, document_bytes = proof_nquads.encode(), document_nquads.encode()
     else:
         proof_bytes = _jcs(options)
