@@ -62,13 +62,17 @@ def test_with_a_trusted_proxy_the_address_it_saw_counts(settings, api):
     assert blocked.status_code == 429 and other.status_code == 400
 
 
-def test_password_guessing_is_locked_out_even_with_the_right_password_after(django_user_model):
-    django_user_model.objects.create_user("victim", password="the-right-password-1")
+def log_in_after_wrong_passwords(django_user_model, username: str, wrong: int) -> tuple[Client, object]:
+    """`wrong` bad passwords for `username`, then the right one: the client and the last answer."""
+    django_user_model.objects.create_user(username, password="the-right-password-1")
     client = Client()
-    for n in range(30):
-        client.post("/login/", {"username": "victim", "password": f"guess-{n}"})
+    for n in range(wrong):
+        client.post("/login/", {"username": username, "password": f"guess-{n}"})
+    return client, client.post("/login/", {"username": username, "password": "the-right-password-1"})
 
-    response = client.post("/login/", {"username": "victim", "password": "the-right-password-1"})
+
+def test_password_guessing_is_locked_out_even_with_the_right_password_after(django_user_model):
+    client, response = log_in_after_wrong_passwords(django_user_model, "victim", wrong=30)
 
     assert response.status_code == 429
     assert "Too many wrong passwords" in response.content.decode()
@@ -76,12 +80,7 @@ def test_password_guessing_is_locked_out_even_with_the_right_password_after(djan
 
 
 def test_a_user_who_mistypes_a_few_times_still_logs_in(django_user_model):
-    django_user_model.objects.create_user("clumsy", password="the-right-password-1")
-    client = Client()
-    for n in range(3):
-        client.post("/login/", {"username": "clumsy", "password": f"typo-{n}"})
-
-    response = client.post("/login/", {"username": "clumsy", "password": "the-right-password-1"})
+    client, response = log_in_after_wrong_passwords(django_user_model, "clumsy", wrong=3)
 
     assert response.status_code == 302 and "_auth_user_id" in client.session
 
