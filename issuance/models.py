@@ -5,7 +5,7 @@ Every write that changes a job's status lives in issuance/queue.py.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.db import models as django_models
@@ -33,6 +33,20 @@ class JobStatus(StrEnum):
 
 
 CLAIMABLE = (JobStatus.PENDING, JobStatus.FAILED)
+
+
+def due_condition(now: datetime) -> dict:
+    """A job is due when a worker may claim it at `now`: pending, or failed with a retry, whose
+    next attempt time has come, with attempts left (a failed job that gave up has no next attempt).
+
+    The claim's filter, and the oldest due job that issuance_status, /metrics and the alert watch,
+    are this condition: equalities and ranges that the `claim` index serves, no $or.
+    """
+    return {"status": {"$in": list(CLAIMABLE)}, "next_attempt_at": {"$lte": now}, "attempts_left": {"$gt": 0}}
+
+
+# Due jobs are taken longest-waiting first: ascending on this field.
+DUE_ORDER = "next_attempt_at"
 
 
 class Trigger(StrEnum):
@@ -69,6 +83,10 @@ class JobQuerySet(QuerySet):
 
     def gave_up(self) -> JobQuerySet:
         return self.filter(status=JobStatus.FAILED, next_attempt_at=None)
+
+    def due(self, now: datetime) -> JobQuerySet:
+        """Jobs a worker may claim at `now`, in the order the claim takes them."""
+        return self.filter(__raw__=due_condition(now)).order_by(DUE_ORDER)
 
 
 class JobError(EmbeddedDocument):

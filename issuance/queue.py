@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from bson import ObjectId
 from django.conf import settings
 from mongoengine import NotUniqueError
-from pymongo import ReturnDocument
+from pymongo import ASCENDING, ReturnDocument
 
 from certificates.models import Certificate, Inspection, certificate_key
 from core.clock import utcnow
-from issuance.models import CLAIMABLE, ErrorKind, IssuanceJob, JobStatus
+from issuance.models import DUE_ORDER, ErrorKind, IssuanceJob, JobStatus, due_condition
 
 log = logging.getLogger(__name__)
 
@@ -96,17 +96,11 @@ def enqueue(inspection: Inspection, *, trigger: str, requested_by: str = "", rev
 
 
 def claim(worker_id: str, lease_seconds: int) -> IssuanceJob | None:
-    """Take the job that has been due longest, or None when nothing is due.
-
-    The filter is equalities and ranges on the `claim` index only (no $or), sorted by due time.
-    """
+    """Take the job that has been due longest (the first of `IssuanceJob.objects.due(now)`), or
+    None when nothing is due."""
     now = utcnow()
     document = _collection().find_one_and_update(
-        {
-            "status": {"$in": list(CLAIMABLE)},
-            "next_attempt_at": {"$lte": now},
-            "attempts_left": {"$gt": 0},
-        },
+        due_condition(now),
         {
             "$set": {
                 "status": JobStatus.PROCESSING,
@@ -118,7 +112,7 @@ def claim(worker_id: str, lease_seconds: int) -> IssuanceJob | None:
             },
             "$inc": {"attempt_count": 1, "attempts_left": -1},
         },
-        sort=[("next_attempt_at", 1)],
+        sort=[(DUE_ORDER, ASCENDING)],
         return_document=ReturnDocument.AFTER,
     )
     return _job(document)
