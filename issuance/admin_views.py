@@ -68,7 +68,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         counts=status["counts"],
         will_retry=status["will_retry"]["count"],
         gave_up=status["gave_up"]["count"],
-        oldest_pending=status["oldest_pending_age_seconds"],
+        oldest_due=status["oldest_due"],
         filters=[
             (
                 name,

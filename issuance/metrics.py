@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 
 from core.clock import utcnow
 from issuance.models import IssuanceJob, JobStatus
-from issuance.monitoring import live_worker_count, oldest_due_job
+from issuance.monitoring import live_worker_count, oldest_due_job, waited_seconds
 
 # -- one worker process -----------------------------------------------------------------------
 
@@ -85,10 +85,18 @@ class QueueCollector(Collector):
             value=IssuanceJob.objects.gave_up().count(),
         )
         oldest = oldest_due_job(now)
+        waited = waited_seconds(oldest, now) if oldest else 0.0
+        yield GaugeMetricFamily(
+            "agriqcert_issuance_oldest_due_job_age_seconds",
+            "How long the job the next claim would take (pending, or failed with a retry) has been due; "
+            "0 when none is due.",
+            value=waited,
+        )
+        # Its former name, so rules written against it keep firing; it measured pending jobs only.
         yield GaugeMetricFamily(
             "agriqcert_issuance_oldest_pending_age_seconds",
-            "How long the longest-waiting due job has waited (0 when none is due).",
-            value=(now - oldest.next_attempt_at).total_seconds() if oldest else 0.0,
+            "Deprecated: the same value as agriqcert_issuance_oldest_due_job_age_seconds.",
+            value=waited,
         )
         yield GaugeMetricFamily(
             "agriqcert_issuance_workers_live",

@@ -12,13 +12,13 @@ LISTED = 20
 
 
 def oldest_due_job(now: datetime) -> IssuanceJob | None:
-    """The pending job that has been due longest (a range of the claim index on MongoDB)."""
-    return (
-        IssuanceJob.objects(status=JobStatus.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .only("next_attempt_at", "batch_number")
-        .first()
-    )
+    """The job the next claim would take: pending or failed with a retry, due longest."""
+    return IssuanceJob.objects.due(now).only("next_attempt_at", "batch_number", "status").first()
+
+
+def waited_seconds(job: IssuanceJob, now: datetime) -> float:
+    """How long a due job has waited past its due time."""
+    return (now - job.next_attempt_at).total_seconds()
 
 
 def live_worker_count(now: datetime) -> int:
@@ -38,7 +38,7 @@ def queue_status(now: datetime | None = None) -> dict:
         "counts": counts,
         "will_retry": {"count": retrying.count(), "jobs": [_job_row(job) for job in retrying.limit(LISTED)]},
         "gave_up": {"count": gave_up.count(), "jobs": [_job_row(job) for job in gave_up.limit(LISTED)]},
-        "oldest_pending_age_seconds": round((now - oldest.next_attempt_at).total_seconds(), 1) if oldest else None,
+        "oldest_due": _oldest_due_row(oldest, now) if oldest else None,
         "workers": [_worker_row(beat, now) for beat in WorkerHeartbeat.objects.order_by("-last_seen_at").limit(50)],
     }
 
@@ -46,7 +46,7 @@ def queue_status(now: datetime | None = None) -> dict:
 @dataclass(frozen=True)
 class Thresholds:
     min_live_workers: int = 1
-    max_pending_age_seconds: float = 600
+    max_due_age_seconds: float = 600
     max_gave_up_per_hour: int = 10
 
 
@@ -61,11 +61,11 @@ def health_problems(thresholds: Thresholds, now: datetime | None = None) -> list
             "(a worker is live while its heartbeat is recent)"
         )
     oldest = oldest_due_job(now)
-    if oldest is not None and (now - oldest.next_attempt_at).total_seconds() > thresholds.max_pending_age_seconds:
-        waited = (now - oldest.next_attempt_at).total_seconds()
+    if oldest is not None and waited_seconds(oldest, now) > thresholds.max_due_age_seconds:
         problems.append(
-            f"the oldest due job (batch {oldest.batch_number}) has waited {waited:.0f} s, more than "
-            f"{thresholds.max_pending_age_seconds:.0f} s: workers are stalled or too few"
+            f"the oldest due job (batch {oldest.batch_number}, {oldest.status}) has waited "
+            f"{waited_seconds(oldest, now):.0f} s, more than {thresholds.max_due_age_seconds:.0f} s: "
+            "workers are stalled or too few"
         )
     gave_up = IssuanceJob.objects.gave_up().filter(finished_at__gte=now - timedelta(hours=1)).count()
     if gave_up > thresholds.max_gave_up_per_hour:
@@ -84,6 +84,15 @@ def _job_row(job: IssuanceJob) -> dict:
         "attempts": job.attempt_count,
         "next_attempt_at": job.next_attempt_at.isoformat() if job.next_attempt_at else None,
         "last_error": f"{last.kind}: {last.message}" if last else "",
+    }
+
+
+def _oldest_due_row(job: IssuanceJob, now: datetime) -> dict:
+    return {
+        "id": str(job.pk),
+        "batch": job.batch_number,
+        "status": job.status,
+        "age_seconds": round(waited_seconds(job, now), 1),
     }
 
 

@@ -68,6 +68,9 @@ def test_the_job_list_shows_counts_and_filters(admin_client, certified):
 
     assert "COFFEE-9" in html and "RICE-2026-001" not in html
     assert ">1</strong>pending" in html and ">1</strong>success" in html
+    job = IssuanceJob.objects.get(batch_number="COFFEE-9")
+    assert f'<a href="{reverse("admin:issuance-job", args=[job.pk])}" title="batch COFFEE-9, pending">' in html
+    assert "</strong>oldest due</a>" in html
 
 
 def test_the_job_list_is_paginated_on_the_server(admin_client, batch):

@@ -53,7 +53,7 @@ def test_get_status_describes_the_worker_running_in_this_process(batch):
     assert beat.stopped_at is not None and beat.processed == 1
 
 
-def test_status_counts_retries_give_ups_and_the_oldest_pending_job(settings):
+def test_status_counts_retries_give_ups_and_the_oldest_due_job(settings):
     for n in range(4):
         make_inspection(make_batch(f"S-{n}"))
     IssuanceJob.objects(batch_number="S-0").update_one(set__next_attempt_at=utcnow() - timedelta(minutes=5))
@@ -66,7 +66,7 @@ def test_status_counts_retries_give_ups_and_the_oldest_pending_job(settings):
     assert status["counts"] == {"pending": 2, "processing": 0, "success": 0, "failed": 2}
     assert status["will_retry"]["count"] == 1 and status["will_retry"]["jobs"][0]["next_attempt_at"]
     assert status["gave_up"]["count"] == 1 and "400 invalid_request" in status["gave_up"]["jobs"][0]["last_error"]
-    assert status["oldest_pending_age_seconds"] >= 0
+    assert status["oldest_due"]["batch"] == "S-2" and status["oldest_due"]["age_seconds"] >= 0
     text = status_output()
     assert "Will retry: 1" in text and "Gave up: 1" in text and "503 from Inji" in text
 
@@ -157,8 +157,9 @@ def test_the_check_fails_when_the_oldest_due_job_has_waited_too_long(batch):
 
     verdict = check()
 
-    assert "the oldest due job (batch RICE-2026-001) has waited 1200 s, more than 600 s" in verdict
-    assert check("--max-pending-age", "3600").startswith("OK")
+    assert "the oldest due job (batch RICE-2026-001, pending) has waited 1200 s, more than 600 s" in verdict
+    assert check("--max-due-age", "3600").startswith("OK")
+    assert check("--max-pending-age", "3600").startswith("OK")  # its former name still works
 
 
 def test_the_check_fails_when_jobs_give_up_faster_than_allowed(settings):
@@ -189,4 +190,4 @@ def test_the_check_exits_non_zero_for_a_probe():
 
 
 def test_a_negative_threshold_is_refused_with_the_rule():
-    assert check("--max-pending-age", "-5").startswith("FAILED --min-live-workers, --max-pending-age and")
+    assert check("--max-due-age", "-5").startswith("FAILED --min-live-workers, --max-due-age and")

@@ -7,7 +7,7 @@ from issuance.monitoring import Thresholds, health_problems, queue_status
 
 
 class Command(BaseCommand):
-    help = "Show the issuance queue: counts by status, retries, give-ups, oldest pending job, workers."
+    help = "Show the issuance queue: counts by status, retries, give-ups, the oldest due job, workers."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--json", action="store_true", dest="as_json", help="print JSON")
@@ -21,10 +21,11 @@ class Command(BaseCommand):
             "--min-live-workers", type=int, default=defaults.min_live_workers, help="default %(default)s"
         )
         parser.add_argument(
-            "--max-pending-age",
+            "--max-due-age",
+            "--max-pending-age",  # its former name, kept for existing probes and cron lines
             type=float,
-            default=defaults.max_pending_age_seconds,
-            help="seconds the oldest due job may wait (default %(default)s)",
+            default=defaults.max_due_age_seconds,
+            help="seconds the oldest due job (pending, or failed with a retry) may wait (default %(default)s)",
         )
         parser.add_argument(
             "--max-gave-up-per-hour",
@@ -34,15 +35,15 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, as_json: bool, check: bool, min_live_workers, max_pending_age, max_gave_up_per_hour, **options
+        self, *args, as_json: bool, check: bool, min_live_workers, max_due_age, max_gave_up_per_hour, **options
     ) -> None:
         notice = embedded_notice()
         if notice:
             self.stderr.write(notice)
         if check:
-            if min(min_live_workers, max_pending_age, max_gave_up_per_hour) < 0:
-                raise CommandError("--min-live-workers, --max-pending-age and --max-gave-up-per-hour must be ≥ 0")
-            problems = health_problems(Thresholds(min_live_workers, max_pending_age, max_gave_up_per_hour))
+            if min(min_live_workers, max_due_age, max_gave_up_per_hour) < 0:
+                raise CommandError("--min-live-workers, --max-due-age and --max-gave-up-per-hour must be ≥ 0")
+            problems = health_problems(Thresholds(min_live_workers, max_due_age, max_gave_up_per_hour))
             if problems:
                 raise CommandError("issuance is unhealthy:\n  " + "\n  ".join(problems))
             self.stdout.write("OK: issuance is healthy")
@@ -53,8 +54,14 @@ class Command(BaseCommand):
             return
         counts = status["counts"]
         self.stdout.write("Jobs: " + "  ".join(f"{name} {count}" for name, count in counts.items()))
-        age = status["oldest_pending_age_seconds"]
-        self.stdout.write(f"Oldest pending job: {'none' if age is None else f'{age:.0f} s old'}")
+        oldest = status["oldest_due"]
+        if oldest is None:
+            self.stdout.write("Oldest due job: none")
+        else:
+            self.stdout.write(
+                f"Oldest due job: {oldest['id']} batch {oldest['batch']} ({oldest['status']}), "
+                f"due {oldest['age_seconds']:.0f} s ago"
+            )
         for title, key in (("Will retry", "will_retry"), ("Gave up", "gave_up")):
             self.stdout.write(f"{title}: {status[key]['count']}")
             for job in status[key]["jobs"]:
