@@ -37,6 +37,11 @@ api = [
         certificate_api.CertificateShare.as_view(),
         name="api-certificate-share",
     ),
+    path(
+        "certificates/<str:certificate_id>/share/<str:username>/",
+        certificate_api.CertificateShareWithdraw.as_view(),
+        name="api-certificate-share-withdraw",
+    ),
     path("notifications/", notification_api.NotificationList.as_view(), name="api-notifications"),
     path("notifications/unread-count/", notification_api.UnreadCount.as_view(), name="api-notifications-unread"),
     path("notifications/read-all/", notification_api.MarkAllRead.as_view(), name="api-notifications-read-all"),

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from mongoengine import NotUniqueError
-from mongoengine import ValidationError as DocumentValidationError
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from certificates import lifecycle
 from certificates.access import batch_for, certificate_for, visible_batches, visible_certificates
+from certificates.lifecycle import Answer, Problem
 from certificates.models import Batch, BatchStatus, Inspection
 from certificates.qr import QRDecodeError, decode_pixelpass, qr_if_it_fits
 from certificates.serializers import (
@@ -24,15 +23,11 @@ from certificates.serializers import (
     ShareSerializer,
     VerificationResultSerializer,
     VerifyRequestSerializer,
-    document_errors,
 )
-from certificates.sharing import SharingError, share
 from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy
-from certificates.validators import validate_organisation
 from certificates.verification import verify_credential
 from core.pagination import Pages
-from core.roles import IsExporter, IsQAAgency, organisation
 
 
 def paginated(view: APIView, request, queryset, serializer_class) -> Response:
@@ -41,13 +36,27 @@ def paginated(view: APIView, request, queryset, serializer_class) -> Response:
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
-def printable_organisation(user) -> str:
-    name = organisation(user)
-    try:
-        validate_organisation(name)
-    except DjangoValidationError as exc:
-        raise ValidationError({"non_field_errors": exc.messages}) from None
-    return name
+class Refused(APIException):
+    """A refusal of `certificates.lifecycle`, with the status code its problem maps to."""
+
+    STATUS = {
+        Problem.FORBIDDEN: status.HTTP_403_FORBIDDEN,
+        Problem.INVALID: status.HTTP_400_BAD_REQUEST,
+        Problem.CONFLICT: status.HTTP_409_CONFLICT,
+        Problem.UNPUBLISHED: status.HTTP_502_BAD_GATEWAY,
+    }
+
+    def __init__(self, answer: Answer) -> None:
+        self.status_code = self.STATUS[answer.problem]
+        detail = dict(answer.errors) if answer.problem == Problem.INVALID else {"detail": answer.message}
+        super().__init__(detail)
+
+
+def answered(answer: Answer):
+    """The answer's subject when it was done; the refusal as an API error otherwise."""
+    if not answer.done:
+        raise Refused(answer)
+    return answer.subject
 
 
 BATCH_FILTERS = [
@@ -76,21 +85,10 @@ class BatchList(APIView):
 
     @extend_schema(request=BatchSerializer, responses={201: BatchSerializer}, summary="Submit a batch (exporters)")
     def post(self, request):
-        if not IsExporter().has_permission(request, self):
-            raise PermissionDenied(IsExporter.message)
+        answered(lifecycle.may_submit(request.user))
         serializer = BatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        batch = Batch(
-            **serializer.validated_data,
-            exporter=request.user.get_username(),
-            exporter_name=printable_organisation(request.user),
-        )
-        try:
-            batch.save(force_insert=True)
-        except DocumentValidationError as exc:
-            raise ValidationError(document_errors(exc)) from None
-        except NotUniqueError:
-            raise ValidationError({"batch_number": ["A batch with this number exists already."]}) from None
+        batch = answered(lifecycle.submit_batch(request.user, serializer.validated_data))
         return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
 
 
@@ -117,21 +115,14 @@ class InspectionList(APIView):
         summary="Record an inspection (QA agencies); a passing one triggers certificate issuance",
     )
     def post(self, request, batch_number: str):
-        if not IsQAAgency().has_permission(request, self):
-            raise PermissionDenied(IsQAAgency.message)
+        allowed = lifecycle.may_inspect(request.user)
+        if allowed.problem == Problem.FORBIDDEN:
+            raise Refused(allowed)
         batch = batch_for(request.user, batch_number)
+        answered(allowed)
         serializer = InspectionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        inspection = Inspection(
-            batch=batch,
-            inspector=request.user.get_username(),
-            agency=printable_organisation(request.user),
-            **serializer.validated_data,
-        )
-        try:
-            inspection.save()
-        except DocumentValidationError as exc:
-            raise ValidationError(document_errors(exc)) from None
+        inspection = answered(lifecycle.record_inspection(request.user, batch, serializer.validated_data))
         return Response(InspectionSerializer(inspection).data, status=status.HTTP_201_CREATED)
 
 
@@ -191,19 +182,27 @@ class CertificateQR(APIView):
 
 
 class CertificateShare(APIView):
-    permission_classes = [IsExporter]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         request=ShareSerializer, responses=CertificateSerializer, summary="Share a certificate with an importer"
     )
     def post(self, request, certificate_id: str):
         certificate = certificate_for(request.user, certificate_id)
+        answered(lifecycle.may_share(request.user, certificate))
         serializer = ShareSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            share(certificate, serializer.validated_data["importer"])
-        except SharingError as exc:
-            raise ValidationError({"importer": [str(exc)]}) from None
+        answered(lifecycle.share(request.user, certificate, serializer.validated_data["importer"]))
+        return Response(CertificateSerializer(certificate.reload()).data)
+
+
+class CertificateShareWithdraw(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=CertificateSerializer, summary="Withdraw a share: the importer no longer sees it")
+    def delete(self, request, certificate_id: str, username: str):
+        certificate = certificate_for(request.user, certificate_id)
+        answered(lifecycle.withdraw(request.user, certificate, username))
         return Response(CertificateSerializer(certificate.reload()).data)
 
 

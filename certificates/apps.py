@@ -5,13 +5,9 @@ class CertificatesConfig(AppConfig):
     name = "certificates"
 
     def ready(self) -> None:
-        from mongoengine import signals
-
-        from certificates.lifecycle import follow_inspection
         from certificates.models import Batch, Certificate, Inspection, StatusList
         from certificates.pyld_threads import make_thread_safe
         from core import mongo
 
         make_thread_safe()
         mongo.register(Batch, Inspection, Certificate, StatusList)
-        signals.post_save.connect(follow_inspection, sender=Inspection)

@@ -1,49 +1,194 @@
-"""A batch's life: its status follows its inspections, and it has at most one active certificate.
+"""Batches and certificates: every change of their state, and every "may I?" about them.
 
-- A re-inspection of a certified batch is a re-test. A failed re-test revokes the active
-  certificate (its status bit set, the reason recorded, the exporter and the importers it was
-  shared with told). A passing re-test issues a new certificate, which supersedes the previous
-  one: that one is revoked as superseded and the two are linked.
+Like `issuance.queue` and `issuance.requests` for jobs, this module is the one owner. Pages, the
+API, the admin and commands ask here and only translate the `Answer` into a status code or a
+message, so a refusal reads the same wherever it is met.
+
+- A batch's status follows its inspections. A re-inspection of a certified batch is a re-test: a
+  failed one revokes the active certificate (its status bit set, the reason recorded, the exporter
+  and the importers it was shared with told); a passing one issues a new certificate, which
+  supersedes the previous one (revoked as superseded, the two linked).
 - "At most one active certificate per batch" is also a partial unique index, so two workers
   storing certificates for one batch at once cannot both leave theirs active.
+- Revocation sets the issuer's status-list bit first and marks the certificate second, both
+  idempotent: a crash in between leaves a certificate verifiers already see as revoked, and
+  revoking again completes it (and retries an issuer that did not take it).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from bson import ObjectId
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from mongoengine import NotUniqueError
+from mongoengine import ValidationError as DocumentValidationError
 
 from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, Inspection
-from certificates.revocation import revoke
+from certificates.status_lists import publish_revocation
+from certificates.validators import validate_organisation
+from core.clock import utcnow
+from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff, organisation
+from notifications.delivery import notify
+from notifications.models import NotificationKind
+
+log = logging.getLogger(__name__)
 
 SYSTEM = "AgriQCert"
 STORE_ATTEMPTS = 3
+NON_FIELD = "non_field_errors"
+
+
+class Problem(StrEnum):
+    """Why something was not done; each caller maps it to its own status code once."""
+
+    FORBIDDEN = "forbidden"  # the user's role may not do this (HTTP 403)
+    INVALID = "invalid"  # a value is wrong; `errors` names the fields (HTTP 400)
+    CONFLICT = "conflict"  # the object's state does not allow it (HTTP 409)
+    UNPUBLISHED = "unpublished"  # done here, but the issuer did not take it (HTTP 502)
+
+
+class RevocationOutcome(StrEnum):
+    REVOKED = "revoked"  # revoked now, and the issuer's status list says so
+    REPAIRED = "repaired"  # revoked earlier; the issuer has now taken the revocation too
+    ALREADY_REVOKED = "already_revoked"
+    NOT_PUBLISHED = "not_published"  # revoked here; the issuer did not take it (yet)
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What was done (or would be), or why not, with a sentence for people."""
+
+    message: str
+    problem: Problem | None = None
+    errors: Mapping[str, list[str]] = field(default_factory=dict)  # field -> problems, for forms
+    subject: Any = None  # the batch, inspection or certificate acted on
+    outcome: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.problem is None
+
+
+def _refused(problem: Problem, message: str, *, errors: Mapping[str, list[str]] | None = None, **kw: Any) -> Answer:
+    return Answer(message, problem, errors or {NON_FIELD: [message]}, **kw)
 
 
 class CredentialIdTaken(ValueError):
     """The issuer returned a credential id another certificate already has."""
 
 
+# --- batches ------------------------------------------------------------------------------------
+
+
+def may_submit(user) -> Answer:
+    if not has_role(user, EXPORTER):
+        return _refused(Problem.FORBIDDEN, "Only exporters submit batches.")
+    return _printable_organisation(user) or Answer("You may submit batches.")
+
+
+def submit_batch(user, values: Mapping[str, Any]) -> Answer:
+    """Store a new batch for the exporter `user`; `values` are its fields as a form or the API read them."""
+    allowed = may_submit(user)
+    if not allowed.done:
+        return allowed
+    batch = Batch(
+        **{k: v for k, v in values.items() if v not in ("", None)},
+        exporter=user.get_username(),
+        exporter_name=organisation(user),
+    )
+    try:
+        batch.save(force_insert=True)
+    except NotUniqueError:
+        message = "A batch with this number exists already."
+        return _refused(Problem.INVALID, message, errors={"batch_number": [message]})
+    except DocumentValidationError as exc:
+        return _refused(Problem.INVALID, exc.message, errors=document_errors(exc))
+    return Answer(f"Batch {batch.batch_number} was submitted; a QA agency will inspect it.", subject=batch)
+
+
+def may_inspect(user) -> Answer:
+    if not (has_role(user, QA_AGENCY) or is_staff(user)):
+        return _refused(Problem.FORBIDDEN, "Only QA agencies record inspections.")
+    return _printable_organisation(user) or Answer("You may record inspections.")
+
+
+def record_inspection(user, batch: Batch, values: Mapping[str, Any]) -> Answer:
+    """Record an inspection of `batch` by `user`; a passing one has the certificate issued (by the hook)."""
+    allowed = may_inspect(user)
+    if not allowed.done:
+        return allowed
+    fields = {"inspected_at": utcnow(), **{k: v for k, v in values.items() if v is not None}}
+    inspection = Inspection(batch=batch, inspector=user.get_username(), agency=organisation(user), **fields)
+    try:
+        inspection.save()
+    except DocumentValidationError as exc:
+        return _refused(Problem.INVALID, exc.message, errors=document_errors(exc))
+    passed = inspection.passed
+    message = f"Inspection recorded: batch {batch.batch_number} {inspection.outcome}." + (
+        " Its certificate is being issued." if passed else ""
+    )
+    return Answer(message, subject=inspection)
+
+
+def _printable_organisation(user) -> Answer | None:
+    """A refusal when the user's name cannot be printed on a certificate, else None."""
+    try:
+        validate_organisation(organisation(user))
+    except DjangoValidationError as exc:
+        return _refused(Problem.INVALID, exc.messages[0])
+    return None
+
+
+def document_errors(error: DocumentValidationError) -> dict[str, list[str]]:
+    """MongoEngine's validation errors per field (cross-field ones under NON_FIELD)."""
+    errors: dict[str, list[str]] = {}
+    for name, detail in (error.errors or {}).items():
+        # clean() reports cross-field errors under __all__, naming the field on the error itself.
+        name = getattr(detail, "field_name", None) or name
+        errors.setdefault(NON_FIELD if name == "__all__" else name, []).append(str(getattr(detail, "message", detail)))
+    return errors or {NON_FIELD: [error.message]}
+
+
+def _set_batch_status(batch_id: object, status: BatchStatus) -> None:
+    Batch.objects(pk=batch_id).update_one(set__status=status, set__updated_at=utcnow())
+
+
+def follow_inspection(inspection: Inspection) -> None:
+    """The batch's status after `inspection` was saved; a failed re-test revokes its certificate."""
+    latest = Inspection.objects(batch=inspection.batch).order_by("-inspected_at").only("id").first()
+    if latest is None or latest.pk != inspection.pk:
+        return
+    batch = inspection.batch
+    active = active_certificate(batch)
+    if active is None:
+        passed = inspection.passed
+        _set_batch_status(batch.pk, BatchStatus.AWAITING_CERTIFICATE if passed else BatchStatus.INSPECTION_FAILED)
+    elif not inspection.passed:
+        reason = f"Re-test failed on {inspection.inspected_at:%d %B %Y} ({inspection.agency})"
+        revoke(active, by=inspection.inspector, reason=reason)
+        _set_batch_status(batch.pk, BatchStatus.INSPECTION_FAILED)
+    # A passing re-test keeps the batch certified until its new certificate supersedes the old one.
+
+
+# --- certificates -------------------------------------------------------------------------------
+
+
 def active_certificate(batch: Batch) -> Certificate | None:
     return Certificate.objects(batch=batch, status=CertificateStatus.ACTIVE).first()
 
 
-def follow_inspection(sender: type, document: Inspection, **kwargs: Any) -> None:
-    latest = Inspection.objects(batch=document.batch).order_by("-inspected_at").only("id").first()
-    if latest is None or latest.pk != document.pk:
-        return
-    batch = document.batch
-    active = active_certificate(batch)
-    if active is None:
-        status = BatchStatus.AWAITING_CERTIFICATE if document.passed else BatchStatus.INSPECTION_FAILED
-        Batch.objects(pk=batch.pk).update_one(set__status=status)
-    elif not document.passed:
-        reason = f"Re-test failed on {document.inspected_at:%d %B %Y} ({document.agency})"
-        revoke(active, by=document.inspector, reason=reason)
-        Batch.objects(pk=batch.pk).update_one(set__status=BatchStatus.INSPECTION_FAILED)
-    # A passing re-test keeps the batch certified until its new certificate supersedes the old one.
+def mark_certified(certificate: Certificate) -> None:
+    """The batch of an active certificate is certified (repairs a crash between storing and marking)."""
+    if certificate.status == CertificateStatus.ACTIVE:
+        _set_batch_status(certificate.batch.pk, BatchStatus.CERTIFIED)
 
 
 def store_active(certificate: Certificate, *, batch_certified: bool = True) -> Certificate:
@@ -70,13 +215,139 @@ def store_active(certificate: Certificate, *, batch_certified: bool = True) -> C
                     f"the issuer returned credential id {certificate.credential_id}, which another certificate has"
                 ) from None
             continue  # another worker's certificate became active meanwhile: supersede it too
-        Batch.objects(pk=certificate.batch.pk).update_one(set__status=BatchStatus.CERTIFIED)
+        mark_certified(stored)
         return stored
     raise NotUniqueError(f"batch {certificate.batch.batch_number} kept getting new active certificates")
 
 
-def supersede(previous: Certificate, new: Certificate) -> None:
+def supersede(previous: Certificate, new: Certificate) -> Answer:
     reason = f"Superseded by certificate {new.credential_id} after a passing re-test"
-    revoke(previous, by=SYSTEM, reason=reason)
+    answer = revoke(previous, by=SYSTEM, reason=reason)
     Certificate.objects(pk=previous.pk).update_one(set__superseded_by=new.id)
     new.supersedes = previous.pk
+    return answer
+
+
+def may_revoke(certificate: Certificate) -> Answer:
+    """Whether revoking would change anything: an active certificate, or one whose issuer did not take it."""
+    if certificate.status == CertificateStatus.REVOKED and certificate.revocation_published is not False:
+        when = f" on {certificate.revoked_at:%Y-%m-%d}" if certificate.revoked_at else ""
+        return _refused(Problem.CONFLICT, f"Certificate {certificate.credential_id} was already revoked{when}.")
+    return Answer(f"Certificate {certificate.credential_id} may be revoked.")
+
+
+def revoke(certificate: Certificate, *, by: str, reason: str) -> Answer:
+    """Revoke `certificate` and have its issuer's status list say so (see the module's notes).
+
+    Revoking an already revoked certificate re-applies the bit, which repairs a revocation whose bit
+    never landed (or that its issuer did not take)."""
+    if not reason.strip():
+        message = "A reason is required to revoke a certificate; it is kept with the certificate."
+        return _refused(Problem.INVALID, message, errors={"reason": [message]}, outcome=RevocationOutcome.REFUSED)
+    certificate.reload()
+    was_published = certificate.revocation_published
+    now = utcnow()
+    problem = publish_revocation(certificate, now)
+    updated = Certificate.objects(pk=certificate.pk, status=CertificateStatus.ACTIVE).update_one(
+        set__status=CertificateStatus.REVOKED, set__revoked_at=now, set__revoked_by=by, set__revocation_reason=reason
+    )
+    Certificate.objects(pk=certificate.pk).update_one(
+        set__revocation_published=problem is None, set__revocation_publish_error=problem
+    )
+    certificate.reload()
+    name = f"Certificate {certificate.credential_id}"
+    if updated:
+        _set_batch_status(certificate.batch.pk, BatchStatus.REVOKED)
+        log.info("certificate=%s batch=%s outcome=revoked by=%s", certificate.credential_id, certificate.batch.pk, by)
+        _tell_holders(certificate, reason)
+    if problem is not None:
+        log.warning("certificate=%s outcome=revocation_not_published error=%s", certificate.credential_id, problem)
+        message = (
+            f"{name} is revoked here, but its issuer did not take the revocation ({problem}); verifiers that read "
+            "the issuer's status list still see it as valid. Revoke it again to retry."
+        )
+        return _refused(Problem.UNPUBLISHED, message, subject=certificate, outcome=RevocationOutcome.NOT_PUBLISHED)
+    if updated or was_published is False:
+        outcome = RevocationOutcome.REVOKED if updated else RevocationOutcome.REPAIRED
+        return Answer(f"{name} is revoked; verifiers now see it as revoked.", subject=certificate, outcome=outcome)
+    already = may_revoke(certificate)
+    return _refused(Problem.CONFLICT, already.message, subject=certificate, outcome=RevocationOutcome.ALREADY_REVOKED)
+
+
+def _tell_holders(certificate: Certificate, reason: str) -> None:
+    """The exporter and every importer it was shared with learn of the revocation and why."""
+    batch = certificate.batch
+    for recipient in [certificate.exporter, *certificate.shared_with]:
+        notify(
+            recipient,
+            NotificationKind.CERTIFICATE_REVOKED,
+            f"Certificate for batch {batch.batch_number} revoked",
+            f"The quality certificate for {batch.product} batch {batch.batch_number} was revoked: {reason}. "
+            "Verifiers now report it as revoked.",
+            batch_id=batch.pk,
+            batch_number=batch.batch_number,
+            certificate_id=certificate.pk,
+            dedupe_key=f"{NotificationKind.CERTIFICATE_REVOKED}:{certificate.pk}:{recipient}",
+        )
+
+
+# --- sharing ------------------------------------------------------------------------------------
+
+
+def owns(user, certificate: Certificate) -> bool:
+    """May `user` act as the certificate's owner?"""
+    return has_role(user, EXPORTER) and certificate.exporter == user.get_username()
+
+
+def may_share(user, certificate: Certificate) -> Answer:
+    if not owns(user, certificate):
+        return _refused(Problem.FORBIDDEN, "Only the exporter who owns a certificate shares it.")
+    if certificate.status != CertificateStatus.ACTIVE:
+        revoked = f"Certificate {certificate.credential_id} is revoked; a revoked certificate is not shared."
+        return _refused(Problem.CONFLICT, revoked)
+    return Answer("You may share this certificate.")
+
+
+def share(user, certificate: Certificate, reference: str) -> Answer:
+    """Share with the importer named by username or e-mail; the importer is told."""
+    allowed = may_share(user, certificate)
+    if not allowed.done:
+        return allowed
+    importer, problem = _find_importer(reference)
+    if importer is None:
+        return _refused(Problem.INVALID, problem, errors={"importer": [problem]})
+    username = importer.get_username()
+    added = Certificate.objects(pk=certificate.pk, shared_with__ne=username).update_one(push__shared_with=username)
+    batch = certificate.batch
+    if added:
+        notify(
+            username,
+            NotificationKind.CERTIFICATE_SHARED,
+            f"{batch.exporter_name} shared a certificate with you",
+            f"The quality certificate for {batch.product} batch {batch.batch_number} is now on your dashboard.",
+            batch_id=batch.pk,
+            batch_number=batch.batch_number,
+            certificate_id=certificate.pk,
+            dedupe_key=f"{NotificationKind.CERTIFICATE_SHARED}:{certificate.pk}:{username}",
+        )
+    return Answer(f"Shared with {username}; they see it on their dashboard now.", subject=certificate)
+
+
+def _find_importer(reference: str) -> tuple[Any, str]:
+    reference = reference.strip()
+    if not reference:
+        return None, "Enter the importer's username or e-mail address."
+    match = Q(username=reference) | Q(email__iexact=reference) if "@" in reference else Q(username=reference)
+    importers = get_user_model().objects.filter(match, groups__name=IMPORTER, is_active=True).distinct()
+    if len(importers) != 1:
+        return None, f"No importer has the username or e-mail address {reference!r}."
+    return importers[0], ""
+
+
+def withdraw(user, certificate: Certificate, username: str) -> Answer:
+    """The importer `username` no longer sees the certificate."""
+    if not owns(user, certificate):
+        return _refused(Problem.FORBIDDEN, "Only the exporter who owns a certificate withdraws a share.")
+    if not Certificate.objects(pk=certificate.pk, shared_with=username).update_one(pull__shared_with=username):
+        return _refused(Problem.CONFLICT, f"This certificate is not shared with {username!r}.")
+    return Answer(f"{username} no longer sees this certificate.", subject=certificate)

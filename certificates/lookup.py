@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from certificates.models import Batch, Certificate, Inspection
+from certificates.models import Batch, Certificate, Inspection, InspectionOutcome
 from core.documents import object_id
 
 
@@ -13,7 +13,7 @@ def find_batch(number_or_id: str) -> Batch | None:
 
 
 def latest_passed_inspection(batch: Batch) -> Inspection | None:
-    return Inspection.objects(batch=batch, outcome="passed").order_by("-inspected_at").first()
+    return Inspection.objects(batch=batch, outcome=InspectionOutcome.PASSED).order_by("-inspected_at").first()
 
 
 def find_certificate(id_or_credential_id: str) -> Certificate | None:

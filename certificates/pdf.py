@@ -11,7 +11,7 @@ from reportlab.lib.units import cm
 from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfgen import canvas
 
-from certificates.models import Certificate
+from certificates.models import Certificate, CertificateStatus
 from certificates.qr import certificate_qr
 from certificates.verification import certified_goods
 from certificates.words import describe_goods
@@ -31,7 +31,7 @@ def certificate_pdf(certificate: Certificate, *, issuer_label: str, verify_url: 
     page.drawString(2 * cm, top, "Agricultural quality certificate")
     page.setFont("Helvetica", 12)
     page.drawString(2 * cm, top - 0.8 * cm, f"Batch {certificate.batch.batch_number}")
-    if certificate.status != "active":
+    if certificate.status != CertificateStatus.ACTIVE:
         page.setFillColorRGB(0.6, 0.1, 0.1)
         page.drawString(2 * cm, top - 1.5 * cm, f"REVOKED: {certificate.revocation_reason or ''}"[:95])
         page.setFillColorRGB(0, 0, 0)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from mongoengine import ValidationError as DocumentValidationError
 from rest_framework import serializers
 
 from certificates.limits import MAX_QR_TEXT_CHARS, UnreadableCredential, check_document
-from certificates.models import QUANTITY_UNITS, Certificate
+from certificates.models import QUANTITY_UNITS, Certificate, InspectionOutcome
 from certificates.validators import (
     FOREIGN_MATTER_PERCENT,
     MOISTURE_PERCENT,
@@ -19,18 +18,6 @@ from certificates.validators import (
     validate_country,
     validate_hs_code,
 )
-
-
-def document_errors(error: DocumentValidationError) -> dict | list:
-    """MongoEngine's validation errors as DRF field errors."""
-    errors: dict[str, list[str]] = {}
-    for field, detail in (error.errors or {}).items():
-        # clean() reports cross-field errors under __all__, naming the field on the error itself.
-        name = getattr(detail, "field_name", None) or field
-        errors.setdefault("non_field_errors" if name == "__all__" else name, []).append(
-            str(getattr(detail, "message", detail))
-        )
-    return errors or {"non_field_errors": [error.message]}
 
 
 class CountryField(serializers.CharField):
@@ -84,7 +71,7 @@ class InspectionSerializer(serializers.Serializer):
     foreign_matter_percent = NumberField(FOREIGN_MATTER_PERCENT, required=False, allow_null=True)
     grade = serializers.CharField(max_length=TEXT_LIMITS["grade"], required=False, allow_blank=True)
     organic = serializers.BooleanField(required=False, default=False)
-    outcome = serializers.ChoiceField(choices=("passed", "failed"))
+    outcome = serializers.ChoiceField(choices=list(InspectionOutcome))
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 

@@ -22,8 +22,8 @@ from certificates.keys import KeyFormatError, public_key_from_multibase
 from certificates.limits import UnreadableCredential, check_document, parse_json
 from certificates.proofs import ProofError, single_proof, verify_proof
 from certificates.qr import decode_pixelpass
-from certificates.revocation import bit_is_set, parse_entry, status_list_credential
 from certificates.signing import local_verification_keys
+from certificates.status_lists import bit_is_set, parse_entry, status_list_credential
 from certificates.trust import VerificationPolicy, describe_issuer, public_policy
 from core.clock import utcnow
 
@@ -66,10 +66,6 @@ class VerificationResult:
 
     def as_dict(self) -> dict:
         return {"valid": self.valid, **asdict(self)}
-
-
-def parse_credential(text: str | bytes) -> dict:
-    return parse_json(text)
 
 
 def read_credential(text: str) -> dict:

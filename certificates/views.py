@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from certificates import signing
 from certificates.jsonld import own_context
-from certificates.revocation import status_list_credential
+from certificates.status_lists import status_list_credential
 
 
 @require_GET

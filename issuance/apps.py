@@ -8,12 +8,12 @@ class IssuanceConfig(AppConfig):
         from mongoengine import signals
 
         from certificates.models import Inspection
-        from certificates.revocation import register_publisher
+        from certificates.status_lists import register_publisher
         from core import mongo
-        from issuance.hooks import enqueue_passed_inspection
+        from issuance.hooks import inspection_saved
         from issuance.inji import publish_revocation
         from issuance.models import IssuanceJob, WorkerHeartbeat
 
         mongo.register(IssuanceJob, WorkerHeartbeat)
         register_publisher("inji", publish_revocation)
-        signals.post_save.connect(enqueue_passed_inspection, sender=Inspection)
+        signals.post_save.connect(inspection_saved, sender=Inspection)

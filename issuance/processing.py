@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from certificates.lifecycle import CredentialIdTaken, store_active
-from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, Inspection
+from certificates.lifecycle import CredentialIdTaken, mark_certified, store_active
+from certificates.models import Batch, BatchStatus, Certificate, Inspection
 from certificates.qr import QRTooDense, check_scannable
 from core.clock import utcnow
 from issuance import queue
@@ -50,8 +50,8 @@ def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> JobResu
     if job.attempt_count > 1 or job.errors or job.retried_at or job.certificate_may_exist:
         # An earlier attempt or job may have stored the certificate (then crashed, or was released).
         certificate = Certificate.objects(certificate_key=job.dedupe_key).first()
-        if certificate is not None and certificate.status == CertificateStatus.ACTIVE:
-            Batch.objects(pk=batch.pk).update_one(set__status=BatchStatus.CERTIFIED)
+        if certificate is not None:
+            mark_certified(certificate)
     if certificate is None:
         try:
             issued = issue(batch, inspection, certificate_key=job.dedupe_key)

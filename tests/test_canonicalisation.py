@@ -22,7 +22,7 @@ from certificates.jsonld import (
     canonicalise_proof_and_document,
 )
 from certificates.proofs import sign_ed25519_2020, verify_proof
-from certificates.revocation import status_list_credential
+from certificates.status_lists import status_list_credential
 from certificates.signing import local_signing_key
 from issuance.inji import certify_claims
 from tests.factories import issue_certificate, make_batch, make_inspection

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from certificates.jsonld import document_loader
-from certificates.revocation import status_list_credential
+from certificates.status_lists import status_list_credential
 from tests.factories import issue_certificate, make_inspection
 
 VERIFIER = Path(__file__).parent / "independent"

@@ -137,7 +137,7 @@ def test_a_genuine_certificate_verifies_from_its_urls_alone(served):
 
 
 def test_a_revoked_certificate_is_seen_revoked_from_the_fetched_status_list(served):
-    from certificates.revocation import revoke
+    from certificates.lifecycle import revoke
 
     certificate, verifier = served
     revoke(certificate, by="staff", reason="Aflatoxin found on re-test")
@@ -187,7 +187,7 @@ def test_a_did_web_issuer_is_resolved_from_the_did_document_the_app_serves(did_w
 def test_a_rotated_key_stays_in_the_did_document_and_old_certificates_keep_verifying(did_web, batch, api):
     from django.core.management import call_command
 
-    from certificates.revocation import revoke
+    from certificates.lifecycle import revoke
     from tests.factories import issue_certificate, make_batch, make_inspection
 
     before = issue_certificate(make_inspection(batch)).credential

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from pymongo.errors import AutoReconnect, OperationFailure
 
 from certificates.models import Batch, Certificate
-from certificates.revocation import revoke
+from certificates.lifecycle import revoke
 from certificates.verification import verify_credential
 from core import embedded, indexes, mongo
 from issuance.models import IssuanceJob, JobStatus

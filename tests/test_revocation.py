@@ -9,8 +9,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from certificates.lifecycle import revoke
 from certificates.models import Batch, BatchStatus, CertificateStatus
-from certificates.revocation import LIST_SIZE, allocate_entry, bit_is_set, encode_bitstring, revoke
+from certificates.status_lists import LIST_SIZE, allocate_entry, bit_is_set, encode_bitstring
 from certificates.verification import verify_credential
 from tests.factories import issue_certificate, make_batch, make_inspection
 

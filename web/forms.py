@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from certificates.limits import MAX_CREDENTIAL_BYTES
-from certificates.models import QUANTITY_UNITS
+from certificates.models import QUANTITY_UNITS, InspectionOutcome
 from certificates.validators import (
     FOREIGN_MATTER_PERCENT,
     MOISTURE_PERCENT,
@@ -57,7 +57,9 @@ class InspectionForm(forms.Form):
     foreign_matter_percent = number_field(FOREIGN_MATTER_PERCENT, label="Foreign matter (%)", required=False)
     grade = forms.CharField(max_length=TEXT_LIMITS["grade"], required=False)
     organic = forms.BooleanField(required=False)
-    outcome = forms.ChoiceField(choices=[("passed", "Passed"), ("failed", "Failed")], widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(
+        choices=[(outcome, outcome.capitalize()) for outcome in InspectionOutcome], widget=forms.RadioSelect
+    )
     notes = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 

@@ -6,27 +6,32 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from mongoengine import NotUniqueError
-from mongoengine import ValidationError as DocumentValidationError
 
-from certificates.access import batch_for, certificate_for, owns
-from certificates.models import Batch, BatchStatus, Certificate, Inspection
+from certificates import lifecycle
+from certificates.access import (
+    batch_for,
+    batches_to_inspect,
+    certificate_for,
+    certificates_shared_with,
+    inspections_by,
+    own_batches,
+    own_certificates,
+    public_certificate_for,
+)
+from certificates.lifecycle import Answer, Problem
+from certificates.models import Certificate, Inspection
 from certificates.pdf import certificate_pdf
 from certificates.qr import qr_if_it_fits
-from certificates.serializers import document_errors
-from certificates.sharing import SharingError, share, withdraw
 from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy
-from certificates.validators import validate_organisation
 from certificates.verification import UnreadableCredential, read_credential, verify_credential
 from certificates.words import describe_goods
-from core.clock import utcnow
-from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff, organisation
+from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff
 from issuance.api import issuance_status
 from notifications.access import mark_all_read, notifications_for
 from web.forms import BatchForm, InspectionForm, VerifyForm
@@ -55,57 +60,45 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     roles = roles_of(user)
     context: dict = {"roles": roles}
     if roles["exporter"]:
-        batches = list(Batch.objects(exporter=user.get_username()).order_by("-created_at")[:50])
+        batches = list(own_batches(user).order_by("-created_at")[:50])
         context["batches"] = [(batch, issuance_status(batch)) for batch in batches]
-        context["certificates"] = Certificate.objects(exporter=user.get_username()).order_by("-issued_at")[:20]
+        context["certificates"] = own_certificates(user).order_by("-issued_at")[:20]
     if roles["qa_agency"] or roles["staff"]:
-        context["to_inspect"] = Batch.objects(
-            status__in=[BatchStatus.SUBMITTED, BatchStatus.INSPECTION_FAILED]
-        ).order_by("created_at")[:50]
-        context["recent_inspections"] = Inspection.objects(inspector=user.get_username()).order_by("-inspected_at")[:20]
+        context["to_inspect"] = batches_to_inspect(user).order_by("created_at")[:50]
+        context["recent_inspections"] = inspections_by(user).order_by("-inspected_at")[:20]
     if roles["importer"]:
-        context["shared"] = Certificate.objects(shared_with=user.get_username()).order_by("-issued_at")[:50]
+        context["shared"] = certificates_shared_with(user).order_by("-issued_at")[:50]
     notifications = notifications_for(user).order_by("-created_at")
     context["notifications"] = notifications[:10]
     context["unread"] = notifications.filter(read_at=None).count()
     return render(request, "web/dashboard.html", context)
 
 
-def _printable_organisation(request: HttpRequest, form) -> str | None:
-    """The user's organisation as certificates print it, or None with the reason on the form."""
-    name = organisation(request.user)
-    try:
-        validate_organisation(name)
-    except ValidationError as exc:
-        if request.method == "POST":
-            form.add_error(None, exc.messages[0])
-        return None
-    return name
+def _refuse_or_show(request: HttpRequest, answer: Answer, form=None) -> None:
+    """Translate a refusal of `certificates.lifecycle`: 403 for a role's refusal, else words on the page."""
+    if answer.problem == Problem.FORBIDDEN:
+        raise PermissionDenied(answer.message)
+    if form is None:
+        messages.error(request, answer.message)
+        return
+    if request.method != "POST":
+        return
+    for field, problems in answer.errors.items():
+        for problem in problems:
+            form.add_error(field if field in form.fields else None, problem)
 
 
 @login_required
 def new_batch(request: HttpRequest) -> HttpResponse:
-    if not has_role(request.user, EXPORTER):
-        raise PermissionDenied("Only exporters submit batches.")
     form = BatchForm(request.POST or None)
-    name = _printable_organisation(request, form)
-    if request.method == "POST" and form.is_valid() and name:
-        batch = Batch(
-            **{k: v for k, v in form.cleaned_data.items() if v not in ("", None)},
-            exporter=request.user.get_username(),
-            exporter_name=name,
-        )
-        try:
-            batch.save(force_insert=True)
-        except NotUniqueError:
-            form.add_error("batch_number", "A batch with this number exists already.")
-        except DocumentValidationError as exc:
-            for field, problems in document_errors(exc).items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
-        else:
-            messages.success(request, f"Batch {batch.batch_number} was submitted; a QA agency will inspect it.")
-            return redirect("batch", batch_number=batch.batch_number)
+    allowed = lifecycle.may_submit(request.user)
+    _refuse_or_show(request, allowed, form)
+    if request.method == "POST" and allowed.done and form.is_valid():
+        answer = lifecycle.submit_batch(request.user, form.cleaned_data)
+        if answer.done:
+            messages.success(request, answer.message)
+            return redirect("batch", batch_number=answer.subject.batch_number)
+        _refuse_or_show(request, answer, form)
     return render(request, "web/batch_form.html", {"form": form})
 
 
@@ -127,27 +120,18 @@ def batch_page(request: HttpRequest, batch_number: str) -> HttpResponse:
 
 @login_required
 def inspect_batch(request: HttpRequest, batch_number: str) -> HttpResponse:
-    if not (has_role(request.user, QA_AGENCY) or is_staff(request.user)):
-        raise PermissionDenied("Only QA agencies record inspections.")
+    allowed = lifecycle.may_inspect(request.user)
+    if allowed.problem == Problem.FORBIDDEN:
+        raise PermissionDenied(allowed.message)
     batch = batch_for(request.user, batch_number)
     form = InspectionForm(request.POST or None)
-    name = _printable_organisation(request, form)
-    if request.method == "POST" and form.is_valid() and name:
-        values = {k: v for k, v in form.cleaned_data.items() if v is not None}
-        Inspection(
-            batch=batch,
-            inspector=request.user.get_username(),
-            agency=name,
-            inspected_at=utcnow(),
-            **values,
-        ).save()
-        outcome = form.cleaned_data["outcome"]
-        messages.success(
-            request,
-            f"Inspection recorded: batch {batch.batch_number} {outcome}."
-            + (" Its certificate is being issued." if outcome == "passed" else ""),
-        )
-        return redirect("batch", batch_number=batch.batch_number)
+    _refuse_or_show(request, allowed, form)
+    if request.method == "POST" and allowed.done and form.is_valid():
+        answer = lifecycle.record_inspection(request.user, batch, form.cleaned_data)
+        if answer.done:
+            messages.success(request, answer.message)
+            return redirect("batch", batch_number=batch.batch_number)
+        _refuse_or_show(request, answer, form)
     return render(request, "web/inspection_form.html", {"form": form, "batch": batch})
 
 
@@ -168,8 +152,8 @@ def _certificate_context(request: HttpRequest, certificate: Certificate) -> dict
 def certificate_page(request: HttpRequest, certificate_id: str) -> HttpResponse:
     certificate = certificate_for(request.user, certificate_id)
     context = _certificate_context(request, certificate)
-    context["can_share"] = owns(request.user, certificate) and certificate.status == "active"
-    context["is_owner"] = owns(request.user, certificate)
+    context["can_share"] = lifecycle.may_share(request.user, certificate).done
+    context["is_owner"] = lifecycle.owns(request.user, certificate)
     return render(request, "web/certificate.html", context)
 
 
@@ -177,14 +161,11 @@ def certificate_page(request: HttpRequest, certificate_id: str) -> HttpResponse:
 @require_POST
 def share_certificate(request: HttpRequest, certificate_id: str) -> HttpResponse:
     certificate = certificate_for(request.user, certificate_id)
-    if not owns(request.user, certificate):
-        raise PermissionDenied("Only the exporter who owns a certificate shares it.")
-    try:
-        username = share(certificate, request.POST.get("importer", ""))
-    except SharingError as exc:
-        messages.error(request, str(exc))
+    answer = lifecycle.share(request.user, certificate, request.POST.get("importer", ""))
+    if answer.done:
+        messages.success(request, answer.message)
     else:
-        messages.success(request, f"Shared with {username}; they see it on their dashboard now.")
+        _refuse_or_show(request, answer)
     return redirect("certificate", certificate_id=certificate.pk)
 
 
@@ -192,33 +173,28 @@ def share_certificate(request: HttpRequest, certificate_id: str) -> HttpResponse
 @require_POST
 def withdraw_certificate(request: HttpRequest, certificate_id: str, username: str) -> HttpResponse:
     certificate = certificate_for(request.user, certificate_id)
-    if not owns(request.user, certificate):
-        raise PermissionDenied("Only the exporter who owns a certificate withdraws a share.")
-    if withdraw(certificate, username):
-        messages.success(request, f"{username} no longer sees this certificate.")
+    answer = lifecycle.withdraw(request.user, certificate, username)
+    if answer.done:
+        messages.success(request, answer.message)
+    else:
+        _refuse_or_show(request, answer)
     return redirect("certificate", certificate_id=certificate.pk)
 
 
 def public_certificate(request: HttpRequest, token: str) -> HttpResponse:
-    certificate = Certificate.objects(public_token=token).first()
-    if certificate is None:
-        raise Http404("No such certificate")
+    certificate = public_certificate_for(token)
     return render(request, "web/certificate.html", _certificate_context(request, certificate))
 
 
 def public_credential(request: HttpRequest, token: str) -> HttpResponse:
-    certificate = Certificate.objects(public_token=token).first()
-    if certificate is None:
-        raise Http404("No such certificate")
+    certificate = public_certificate_for(token)
     response = HttpResponse(certificate.credential_json, content_type="application/vc+ld+json")
     response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.batch.batch_number}.json"'
     return response
 
 
 def public_qr_png(request: HttpRequest, token: str) -> HttpResponse:
-    certificate = Certificate.objects(public_token=token).first()
-    if certificate is None:
-        raise Http404("No such certificate")
+    certificate = public_certificate_for(token)
     qr = qr_if_it_fits(certificate.credential)
     if qr is None:
         raise Http404("This certificate is too large for a readable QR code; use its JSON file.")
@@ -228,8 +204,8 @@ def public_qr_png(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def public_certificate_pdf(request: HttpRequest, token: str) -> HttpResponse:
-    certificate = Certificate.objects(public_token=token).first()
-    if certificate is None or qr_if_it_fits(certificate.credential) is None:
+    certificate = public_certificate_for(token)
+    if qr_if_it_fits(certificate.credential) is None:
         raise Http404("No such certificate, or too large for a printable QR code")
     verified = verify_credential(certificate.credential, policy=public_policy())
     # On paper the DID is what an importer can compare with what Inji Verify shows.

@@ -45,8 +45,8 @@ def certify_claims(batch: Batch, inspection: Inspection) -> dict:
 
 
 def publish_revocation(credential: dict) -> None:
-    """Set an Inji-issued credential's revocation bit at Inji Certify (certificates.revocation calls this)."""
-    from certificates.revocation import PublishError
+    """Set an Inji-issued credential's revocation bit at Inji Certify (certificates.status_lists calls this)."""
+    from certificates.status_lists import PublishError
     from issuance.inji.certify import default_client, revocation_entry
 
     if not settings.INJI_API_URL:

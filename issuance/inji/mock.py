@@ -8,8 +8,8 @@ from django.conf import settings
 
 from certificates.credentials import build_credential, credential_id, xsd_datetime
 from certificates.models import Batch, Inspection
-from certificates.revocation import allocate_entry, parse_entry
 from certificates.signing import local_signing_key, sign
+from certificates.status_lists import allocate_entry, parse_entry
 from core.clock import utcnow
 from issuance.inji.result import IssuedCredential
 

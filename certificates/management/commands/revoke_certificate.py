@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from certificates.lifecycle import revoke
 from certificates.lookup import find_certificate
-from certificates.revocation import RevocationError, revoke
 from core.commands import embedded_notice
 
 
@@ -20,10 +20,7 @@ class Command(BaseCommand):
         found = find_certificate(certificate)
         if found is None:
             raise CommandError(f"No certificate has the id or credential id {certificate!r}.")
-        try:
-            revocation = revoke(found, by=by, reason=reason)
-        except RevocationError as exc:
-            raise CommandError(str(exc)) from None
-        if not revocation.done:
-            raise CommandError(revocation.message)
-        self.stdout.write(f"{revocation.message} Batch {found.batch.batch_number}.")
+        answer = revoke(found, by=by, reason=reason)
+        if not answer.done:
+            raise CommandError(answer.message)
+        self.stdout.write(f"{answer.message} Batch {found.batch.batch_number}.")

@@ -1,4 +1,4 @@
-"""Revocation with the W3C Bitstring Status List.
+"""Status lists: where revocation is published (W3C Bitstring Status List).
 
 Each certificate gets one index in a status list of 131,072 entries (the spec's minimum, for herd
 privacy). Revoking flips its bit. The status list credential is built on request from the set of
@@ -10,11 +10,8 @@ from __future__ import annotations
 import base64
 import copy
 import gzip
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from functools import lru_cache
 
 from django.conf import settings
@@ -22,20 +19,12 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from certificates.credentials import contexts, xsd_datetime
-from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, StatusList
+from certificates.models import Certificate, StatusList
 from certificates.signing import local_signing_key, sign
 from core.clock import utcnow
-from notifications.delivery import notify
-from notifications.models import NotificationKind
-
-log = logging.getLogger(__name__)
 
 LIST_SIZE = 131_072
 STATUS_PATH = "/credentials/status/"
-
-
-class RevocationError(ValueError):
-    pass
 
 
 def status_list_url(list_id: str) -> str:
@@ -84,29 +73,12 @@ def parse_entry(entry: dict) -> tuple[str, int] | None:
     return url[len(prefix) :], int(entry["statusListIndex"])
 
 
-class RevocationOutcome(StrEnum):
-    REVOKED = "revoked"  # revoked now, and the issuer's status list says so
-    REPAIRED = "repaired"  # revoked earlier; the issuer has now taken the revocation too
-    ALREADY_REVOKED = "already_revoked"
-    NOT_PUBLISHED = "not_published"  # revoked here; the issuer did not take it (yet)
-
-
-@dataclass(frozen=True)
-class Revocation:
-    outcome: RevocationOutcome
-    message: str  # for the operator
-
-    @property
-    def done(self) -> bool:
-        return self.outcome in (RevocationOutcome.REVOKED, RevocationOutcome.REPAIRED)
-
-
 class PublishError(Exception):
     """The issuer did not take the revocation; the message says why, with no secret in it."""
 
 
 # Who sets the revocation bit of a certificate another issuer signed: issued_via -> publish(credential).
-# The issuance app registers Inji Certify's ("inji"); certificates imports nothing from it.
+# The issuance app registers Inji Certify's; certificates imports nothing from it.
 _publishers: dict[str, Callable[[dict], None]] = {}
 
 
@@ -114,65 +86,7 @@ def register_publisher(via: str, publish: Callable[[dict], None]) -> None:
     _publishers[via] = publish
 
 
-def revoke(certificate: Certificate, *, by: str, reason: str) -> Revocation:
-    """Revoke `certificate` and have its issuer's status list say so.
-
-    The status-list bit is set first and the certificate marked second, both idempotent: a crash or
-    failover in between leaves a certificate verifiers already see as revoked, and revoking again
-    completes it. Revoking an already revoked certificate re-applies the bit, which repairs a
-    revocation whose bit never landed (or that its issuer did not take)."""
-    if not reason.strip():
-        raise RevocationError("a reason is required to revoke a certificate")
-    certificate.reload()
-    was_published = certificate.revocation_published
-    now = utcnow()
-    problem = _publish(certificate, now)
-    updated = Certificate.objects(pk=certificate.pk, status=CertificateStatus.ACTIVE).update_one(
-        set__status=CertificateStatus.REVOKED, set__revoked_at=now, set__revoked_by=by, set__revocation_reason=reason
-    )
-    Certificate.objects(pk=certificate.pk).update_one(
-        set__revocation_published=problem is None, set__revocation_publish_error=problem
-    )
-    certificate.reload()
-    name = f"Certificate {certificate.credential_id}"
-    if updated:
-        Batch.objects(pk=certificate.batch.pk).update_one(set__status=BatchStatus.REVOKED)
-        log.info("certificate=%s batch=%s outcome=revoked by=%s", certificate.credential_id, certificate.batch.pk, by)
-        _tell_holders(certificate, reason)
-    if problem is not None:
-        log.warning("certificate=%s outcome=revocation_not_published error=%s", certificate.credential_id, problem)
-        return Revocation(
-            RevocationOutcome.NOT_PUBLISHED,
-            f"{name} is revoked here, but its issuer did not take the revocation ({problem}); verifiers that read "
-            "the issuer's status list still see it as valid. Revoke it again to retry.",
-        )
-    if updated:
-        return Revocation(RevocationOutcome.REVOKED, f"{name} is revoked; verifiers now see it as revoked.")
-    if was_published is False:
-        return Revocation(RevocationOutcome.REPAIRED, f"{name} is revoked; verifiers now see it as revoked.")
-    when = f" on {certificate.revoked_at:%Y-%m-%d}" if certificate.revoked_at else ""
-    already = f"{name} was already revoked{when}."
-    return Revocation(RevocationOutcome.ALREADY_REVOKED, already)
-
-
-def _tell_holders(certificate: Certificate, reason: str) -> None:
-    """The exporter and every importer it was shared with learn of the revocation and why."""
-    batch = certificate.batch
-    for recipient in [certificate.exporter, *certificate.shared_with]:
-        notify(
-            recipient,
-            NotificationKind.CERTIFICATE_REVOKED,
-            f"Certificate for batch {batch.batch_number} revoked",
-            f"The quality certificate for {batch.product} batch {batch.batch_number} was revoked: {reason}. "
-            "Verifiers now report it as revoked.",
-            batch_id=batch.pk,
-            batch_number=batch.batch_number,
-            certificate_id=certificate.pk,
-            dedupe_key=f"{NotificationKind.CERTIFICATE_REVOKED}:{certificate.pk}:{recipient}",
-        )
-
-
-def _publish(certificate: Certificate, now: datetime) -> str | None:
+def publish_revocation(certificate: Certificate, now: datetime) -> str | None:
     """Set the certificate's bit in its issuer's status list; the problem, or None when done."""
     if certificate.issued_via == "mock":
         if certificate.status_list_id is not None and certificate.status_list_index is not None:
