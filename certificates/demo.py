@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from certificates.models import Batch, Inspection
-from core.clock import utcnow
+from core.clock import today, utcnow
 
 DEMO_BATCHES = [
     {
@@ -66,7 +66,7 @@ def create_demo_data(exporter: str = "exporter", inspector: str = "inspector") -
             batch = Batch(
                 exporter=exporter,
                 exporter_name="Green Valley Exports Pvt Ltd",
-                harvest_date=date.today() - timedelta(days=40),
+                harvest_date=today() - timedelta(days=40),
                 **values,
             ).save()
         batches.append(batch)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import date
 from enum import StrEnum
 
 from django.db import models as django_models
@@ -34,7 +33,7 @@ from certificates.validators import (
     validate_country,
     validate_hs_code,
 )
-from core.clock import utcnow
+from core.clock import today, utcnow
 from core.documents import prefix_range
 
 QUANTITY_UNITS = ("kg", "t", "lb", "bag", "carton")
@@ -81,7 +80,7 @@ class Batch(Document):
     }
 
     def clean(self) -> None:
-        if self.harvest_date and self.harvest_date > date.today():
+        if self.harvest_date and self.harvest_date > today():
             raise ValidationError("The harvest date cannot be in the future.", field_name="harvest_date")
         self.search_key = (self.batch_number or "").upper()
         self.updated_at = utcnow()

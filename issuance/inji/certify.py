@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -39,6 +38,7 @@ from requests.adapters import HTTPAdapter
 from certificates.credentials import credential_id
 from certificates.trust import VerificationPolicy
 from certificates.verification import verify_credential
+from core.clock import utcnow
 from issuance.inji.errors import PermanentIssuerError, TransientIssuerError
 from issuance.inji.holder import HolderKey, holder_key
 from issuance.inji.result import IssuedCredential
@@ -233,7 +233,7 @@ class CertifyClient:
     def request_credential(self, endpoints: Endpoints, token: str, c_nonce: str) -> dict:
         for attempt in (1, 2):
             proof = self.holder.sign_proof(
-                {"aud": endpoints.credential_issuer, "nonce": c_nonce, "iat": int(time.time())}
+                {"aud": endpoints.credential_issuer, "nonce": c_nonce, "iat": int(utcnow().timestamp())}
             )
             body = {
                 "format": "ldp_vc",
