@@ -7,7 +7,6 @@ caller's VerificationPolicy (certificates/trust.py).
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -17,8 +16,8 @@ from functools import lru_cache
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from certificates.dids import HTTP_TIMEOUT_SECONDS, KeyResolutionError, resolve_key
 from certificates.jsonld import CanonicalisationError
-from certificates.keys import KeyFormatError, public_key_from_multibase
 from certificates.limits import UnreadableCredential, check_document, parse_json
 from certificates.proofs import ProofError, single_proof, verify_proof
 from certificates.qr import decode_pixelpass
@@ -26,8 +25,6 @@ from certificates.signing import local_verification_keys
 from certificates.status_lists import bit_is_set, parse_entry, status_list_credential
 from certificates.trust import VerificationPolicy, describe_issuer, public_policy
 from core.clock import utcnow
-
-HTTP_TIMEOUT_SECONDS = 5
 
 
 @dataclass
@@ -104,28 +101,14 @@ def verify_credential(
         credential_id=document.get("id") if isinstance(document.get("id"), str) else None,
         issuer_id=issuer_id,
     )
-    try:
-        proof = single_proof(document)
-        method = proof["verificationMethod"]
-        fetch = policy.may_fetch_did(method.split("#", 1)[0])
-        keys = {**local_verification_keys(), **(known_keys or {})}
-        key = resolve_key(method, offline=not fetch, known_keys=keys)
-        verify_proof(document, key)
-    except (ProofError, KeyResolutionError, CanonicalisationError) as exc:
-        result.signature = Check(False, str(exc))
+    result.signature, method = _check_signature(document, policy, known_keys)
+    if not result.signature.ok:
         result.issuer = Check(None, "not checked: the signature is not valid")
         # Dates in an unsigned or altered document prove nothing: say nothing good about them.
         if result.validity.ok:
             result.validity = Check(None, "not checked: the signature is not valid")
         return result
-    result.signature = Check(True, f"signed by {method} ({proof.get('cryptosuite') or proof['type']})")
-    controller = method.split("#", 1)[0]
-    if issuer_id is None:
-        result.issuer = Check(False, "the credential names no issuer")
-    elif controller != issuer_id:
-        result.issuer = Check(False, f"signed by {controller}, which is not the issuer {issuer_id}")
-    else:
-        result.issuer = Check(True, f"the issuer {issuer_id} signed it")
+    result.issuer = _check_issuer(method.split("#", 1)[0], issuer_id)
     result.certifies = certified_goods(document)
     if policy.trusts(issuer_id):
         result.issuer_label = describe_issuer(issuer_id)
@@ -134,6 +117,29 @@ def verify_credential(
         result.trust = Check(False, f"signed, but by an issuer this service does not know ({issuer_id})")
     result.revocation = check_revocation(document, policy=policy)
     return result
+
+
+def _check_signature(
+    document: dict, policy: VerificationPolicy, known_keys: Mapping[str, Ed25519PublicKey] | None
+) -> tuple[Check, str]:
+    """The signature's check, and the verification method that made it."""
+    try:
+        proof = single_proof(document)
+        method = proof["verificationMethod"]
+        fetch = policy.may_fetch_did(method.split("#", 1)[0])
+        keys = {**local_verification_keys(), **(known_keys or {})}
+        verify_proof(document, resolve_key(method, offline=not fetch, known_keys=keys))
+    except (ProofError, KeyResolutionError, CanonicalisationError) as exc:
+        return Check(False, str(exc)), ""
+    return Check(True, f"signed by {method} ({proof.get('cryptosuite') or proof['type']})"), method
+
+
+def _check_issuer(controller: str, issuer_id: str | None) -> Check:
+    if issuer_id is None:
+        return Check(False, "the credential names no issuer")
+    if controller != issuer_id:
+        return Check(False, f"signed by {controller}, which is not the issuer {issuer_id}")
+    return Check(True, f"the issuer {issuer_id} signed it")
 
 
 def certified_goods(document: dict) -> dict | None:
@@ -204,59 +210,6 @@ def _check_validity(document: dict, now: datetime) -> Check:
     if end:
         return Check(True, f"valid until {end:%Y-%m-%d %H:%M} UTC")
     return Check(True, "valid with no end date")
-
-
-class KeyResolutionError(ValueError):
-    pass
-
-
-def resolve_key(method: str, *, offline: bool, known_keys: Mapping[str, Ed25519PublicKey]) -> Ed25519PublicKey:
-    if method in known_keys:
-        return known_keys[method]
-    if method.startswith("did:key:"):
-        did, _, fragment = method.partition("#")
-        fingerprint = did[len("did:key:") :]
-        if fragment and fragment != fingerprint:
-            raise KeyResolutionError(f"{method} is not a key of {did}")
-        try:
-            return public_key_from_multibase(fingerprint)
-        except KeyFormatError as exc:
-            raise KeyResolutionError(f"{did} is not an Ed25519 did:key: {exc}") from None
-    if method.startswith("did:web:"):
-        if offline:
-            raise KeyResolutionError(f"{method} is a did:web key, which cannot be resolved offline")
-        return _resolve_did_web(method)
-    raise KeyResolutionError(f"cannot resolve the verification method {method!r} (expected did:key or did:web)")
-
-
-def did_web_url(did: str) -> str:
-    parts = [requests.utils.unquote(part) for part in did[len("did:web:") :].split(":")]
-    if len(parts) == 1:
-        return f"https://{parts[0]}/.well-known/did.json"
-    return f"https://{parts[0]}/{'/'.join(parts[1:])}/did.json"
-
-
-def _resolve_did_web(method: str) -> Ed25519PublicKey:
-    did = method.split("#", 1)[0]
-    try:
-        response = requests.get(did_web_url(did), timeout=HTTP_TIMEOUT_SECONDS)
-        response.raise_for_status()
-        did_document = response.json()
-    except (requests.RequestException, ValueError) as exc:
-        raise KeyResolutionError(f"could not fetch the DID document of {did}: {exc.__class__.__name__}") from None
-    for candidate in did_document.get("verificationMethod", []):
-        if candidate.get("id") in (method, "#" + method.partition("#")[2]):
-            if "publicKeyMultibase" in candidate:
-                try:
-                    return public_key_from_multibase(candidate["publicKeyMultibase"])
-                except KeyFormatError as exc:
-                    raise KeyResolutionError(f"{method}: {exc}") from None
-            jwk = candidate.get("publicKeyJwk", {})
-            if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
-                raw = base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4))
-                return Ed25519PublicKey.from_public_bytes(raw)
-            raise KeyResolutionError(f"{method} is not an Ed25519 key")
-    raise KeyResolutionError(f"the DID document of {did} has no key {method}")
 
 
 def check_revocation(document: dict, *, policy: VerificationPolicy) -> Check:

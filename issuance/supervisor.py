@@ -23,12 +23,15 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from core.environment import Bounds, whole_number
+
 log = logging.getLogger(__name__)
 
 SUMMARY_PREFIX = "Worker stopped: "
 RESTART_PAUSE_MIN, RESTART_PAUSE_MAX = 1.0, 30.0
 STABLE_AFTER_SECONDS = 30.0  # a child that lived this long resets the restart pause
 KILL_AFTER_GRACE_SECONDS = 10.0  # a child still alive this long after its grace period is killed
+PROCESSES = Bounds(1, 1024)
 
 
 def processes_from(value: str, cpu_count: Callable[[], int | None] = os.cpu_count) -> int:
@@ -39,12 +42,9 @@ def processes_from(value: str, cpu_count: Callable[[], int | None] = os.cpu_coun
         except AttributeError:  # not on Linux
             return max(1, cpu_count() or 1)
     try:
-        number = int(value)
+        return whole_number(value, PROCESSES)
     except ValueError:
-        number = 0
-    if number < 1:
-        raise ValueError(f"--processes must be a whole number ≥ 1 or 'auto' (got {value!r})")
-    return number
+        raise ValueError(f"--processes must be a whole number {PROCESSES} or 'auto' (got {value!r})") from None
 
 
 @dataclass
@@ -110,28 +110,7 @@ class Supervisor:
                     if now >= at:
                         del due[slot]
                         self._start(slot)
-            for slot, child in list(self._children.items()):
-                code = child.process.poll()
-                if code is None:
-                    continue
-                self._finish(child)
-                del self._children[slot]
-                lived = now - child.started
-                if self._stopping.is_set() or (self.once and code == 0):
-                    continue
-                pauses[slot] = (
-                    RESTART_PAUSE_MIN if lived >= STABLE_AFTER_SECONDS else min(RESTART_PAUSE_MAX, pauses[slot] * 2)
-                )
-                self.restarts += 1
-                log.warning(
-                    "supervisor=%s worker_pid=%s outcome=exited code=%s lived_s=%.1f restart_in_s=%.1f",
-                    os.getpid(),
-                    child.process.pid,
-                    code,
-                    lived,
-                    pauses[slot],
-                )
-                due[slot] = now + pauses[slot]
+            self._reap(now, pauses, due)
             if not self._children and (self._stopping.is_set() or (self.once and not due)):
                 break
             if self._stopping.is_set():
@@ -151,6 +130,31 @@ class Supervisor:
             " ".join(f"{key}={value}" for key, value in summary.items()),
         )
         return summary
+
+    def _reap(self, now: float, pauses: dict[int, float], due: dict[int, float]) -> None:
+        """Collect exited children; schedule a restart for each, backing off while they keep failing."""
+        for slot, child in list(self._children.items()):
+            code = child.process.poll()
+            if code is None:
+                continue
+            self._finish(child)
+            del self._children[slot]
+            lived = now - child.started
+            if self._stopping.is_set() or (self.once and code == 0):
+                continue
+            pauses[slot] = (
+                RESTART_PAUSE_MIN if lived >= STABLE_AFTER_SECONDS else min(RESTART_PAUSE_MAX, pauses[slot] * 2)
+            )
+            self.restarts += 1
+            log.warning(
+                "supervisor=%s worker_pid=%s outcome=exited code=%s lived_s=%.1f restart_in_s=%.1f",
+                os.getpid(),
+                child.process.pid,
+                code,
+                lived,
+                pauses[slot],
+            )
+            due[slot] = now + pauses[slot]
 
     def _start(self, slot: int) -> None:
         process = subprocess.Popen(
