@@ -157,6 +157,13 @@ class CertificateStatus(StrEnum):
     REVOKED = "revoked"
 
 
+class IssuedVia(StrEnum):
+    """Who signed a certificate: the local mock issuer, or Inji Certify."""
+
+    MOCK = "mock"
+    INJI = "inji"
+
+
 class Certificate(Document):
     certificate_key = StringField(required=True, unique=True)
     batch = ReferenceField(Batch, required=True, reverse_delete_rule=DENY)
@@ -167,7 +174,7 @@ class Certificate(Document):
     credential_json = StringField(required=True)  # exactly as issued, so signatures keep verifying
     credential_id = StringField(required=True, unique=True)
     issuer_did = StringField(required=True)
-    issued_via = StringField(required=True, choices=("mock", "inji"))
+    issued_via = StringField(required=True, choices=list(IssuedVia))
     issued_at = DateTimeField(required=True)
     valid_until = DateTimeField()
     status = StringField(required=True, choices=list(CertificateStatus), default=CertificateStatus.ACTIVE)

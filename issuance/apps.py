@@ -7,7 +7,7 @@ class IssuanceConfig(AppConfig):
     def ready(self) -> None:
         from mongoengine import signals
 
-        from certificates.models import Inspection
+        from certificates.models import Inspection, IssuedVia
         from certificates.status_lists import register_publisher
         from core import mongo
         from issuance.hooks import inspection_saved
@@ -15,5 +15,5 @@ class IssuanceConfig(AppConfig):
         from issuance.models import IssuanceJob, WorkerHeartbeat
 
         mongo.register(IssuanceJob, WorkerHeartbeat)
-        register_publisher("inji", publish_revocation)
+        register_publisher(IssuedVia.INJI, publish_revocation)
         signals.post_save.connect(inspection_saved, sender=Inspection)

@@ -36,6 +36,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from certificates.credentials import credential_id
+from certificates.models import IssuedVia
 from certificates.trust import VerificationPolicy
 from certificates.verification import verify_credential
 from core.clock import utcnow
@@ -283,7 +284,7 @@ class CertifyClient:
             credential_id=credential.get("id") or credential_id(certificate_key),
             issuer_did=issuer,
             valid_until=_parse_optional_time(credential.get("validUntil") or credential.get("expirationDate")),
-            via="inji",
+            via=IssuedVia.INJI,
             status_list_id=str(status["statusListCredential"]) if status else None,
             status_list_index=int(status["statusListIndex"]) if status else None,
         )

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 
 from certificates.credentials import build_credential, credential_id, xsd_datetime
-from certificates.models import Batch, Inspection
+from certificates.models import Batch, Inspection, IssuedVia
 from certificates.signing import local_signing_key, sign
 from certificates.status_lists import allocate_entry, parse_entry
 from core.clock import utcnow
@@ -31,7 +31,7 @@ def issue(batch: Batch, inspection: Inspection, *, certificate_key: str) -> Issu
         credential_id=credential_id(certificate_key),
         issuer_did=local_signing_key().did,
         valid_until=issued_at + timedelta(days=settings.CREDENTIAL_VALIDITY_DAYS),
-        via="mock",
+        via=IssuedVia.MOCK,
         status_list_id=list_id,
         status_list_index=index,
     )

@@ -4,6 +4,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from certificates.models import IssuedVia
+
 
 @dataclass(frozen=True)
 class IssuedCredential:
@@ -11,7 +13,7 @@ class IssuedCredential:
     credential_id: str
     issuer_did: str
     valid_until: datetime | None
-    via: str  # "mock" or "inji"
+    via: IssuedVia
     status_list_id: str | None = None
     status_list_index: int | None = None
 
