@@ -5,6 +5,7 @@ app; the site (pages, admin site, urls) sits on top and may import every app bel
 """
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,3 +45,33 @@ def test_the_layer_map_names_every_application_package():
     packages = {path.parent.name for path in ROOT.glob("*/apps.py")}
 
     assert packages == set(MAY_IMPORT)
+
+
+DOMAIN_DOCUMENTS = r"(Batch|Inspection|Certificate)"
+WRITES = re.compile(
+    DOMAIN_DOCUMENTS + r"\.objects\([^)]*\)\.(update|update_one|modify|delete|upsert_one)\("
+    r"|" + DOMAIN_DOCUMENTS + r"\([^)]*\)\.save\(|\b(batch|inspection|certificate)\.(save|update|modify|delete)\("
+)
+# lifecycle.py owns every change; demo.py seeds the embedded demo; models.py backfills a search key.
+WRITERS = {"certificates/lifecycle.py", "certificates/demo.py", "certificates/models.py"}
+
+
+def test_only_the_lifecycle_writes_batches_inspections_and_certificates():
+    writers = set()
+    for package in MAY_IMPORT:
+        for path in (ROOT / package).rglob("*.py"):
+            if WRITES.search(path.read_text()):
+                writers.add(str(path.relative_to(ROOT)))
+
+    assert writers - WRITERS == set()
+
+
+def test_one_receiver_reacts_to_a_saved_inspection():
+    receivers = [
+        str(path.relative_to(ROOT))
+        for package in MAY_IMPORT
+        for path in (ROOT / package).rglob("*.py")
+        if re.search(r"post_save\.connect\([^)]*sender=Inspection", path.read_text())
+    ]
+
+    assert receivers == ["issuance/apps.py"]
