@@ -98,10 +98,6 @@ class Batch(Document):
         """`queryset` narrowed to batch numbers starting with `prefix`, in any case."""
         return queryset.filter(**prefix_range("search_key", prefix.upper()))
 
-    @property
-    def status_label(self) -> str:
-        return self.status.replace("_", " ")
-
     def __str__(self) -> str:
         return self.batch_number
 

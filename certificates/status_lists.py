@@ -19,7 +19,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from certificates.credentials import contexts, xsd_datetime
-from certificates.models import Certificate, StatusList
+from certificates.models import Certificate, IssuedVia, StatusList
 from certificates.signing import local_signing_key, sign
 from core.clock import utcnow
 
@@ -88,7 +88,7 @@ def register_publisher(via: str, publish: Callable[[dict], None]) -> None:
 
 def publish_revocation(certificate: Certificate, now: datetime) -> str | None:
     """Set the certificate's bit in its issuer's status list; the problem, or None when done."""
-    if certificate.issued_via == "mock":
+    if certificate.issued_via == IssuedVia.MOCK:
         if certificate.status_list_id is not None and certificate.status_list_index is not None:
             StatusList.objects(list_id=certificate.status_list_id).update_one(
                 add_to_set__revoked=certificate.status_list_index, set__updated_at=now
