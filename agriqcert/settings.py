@@ -9,30 +9,34 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from urllib.parse import urlsplit
-
-import environ
-from django.core.exceptions import ImproperlyConfigured
 
 from core.environment import (
+    PORT,
+    Bounds,
     env_bool,
+    env_choice,
     env_database,
+    env_did,
+    env_did_web,
+    env_dids,
     env_int,
     env_list,
     env_networks,
+    env_private_url,
     env_str,
     env_url,
-    is_https_or_loopback,
     mongodb_database_name,
     private_sqlite_file,
     public_https,
+    read_env_file,
+    require,
     secret_key,
+    site_host,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# A real environment variable always wins over the .env file.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+read_env_file(BASE_DIR / ".env")
 
 # Off unless asked for: the debug pages show settings and code. scripts/run turns it on for a
 # developer's own machine.
@@ -40,11 +44,13 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = secret_key(
     "SECRET_KEY", debug=DEBUG, embedded=not env_str("MONGODB_URI"), key_file=BASE_DIR / "var" / "secret-key"
 )
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+# Where the public pages live; used in credentials (context, status lists, did:web) and QR codes.
+# Unset, `manage.py serve ADDR:PORT` sets it to the address it serves before these settings are
+# read (manage.py), so that everything derived from it below reaches that server.
+SITE_URL = env_url("SITE_URL", "http://localhost:8000")
+# This machine's names, and SITE_URL's host (which `serve 0.0.0.0:PORT` makes this machine's name).
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", site_host(SITE_URL)])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-
-# Where the public pages live; used in credentials (status lists) and QR codes.
-SITE_URL = env_url("SITE_URL", "http://localhost:8000").rstrip("/")
 # The JSON-LD context every credential names: it is inside the signed data, so it must stay the
 # same (and be served over HTTPS) for every certificate's whole life, whatever domain the app moves
 # to. The app serves it at this URL's path too.
@@ -57,7 +63,7 @@ if not DEBUG and env_str("MONGODB_URI"):  # a deployment, not the embedded demo
 HTTPS = SITE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, Bounds(0))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SESSION_COOKIE_HTTPONLY = True
@@ -110,7 +116,7 @@ MIDDLEWARE = [
 
 # How many reverse proxies in front of the app add X-Forwarded-For; 0 (the default) trusts only
 # the socket's address. Rate limits and the login throttle count per address (core/client_ip.py).
-NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0, maximum=10)
+NUM_PROXIES = env_int("NUM_PROXIES", 0, Bounds(0, 10))
 
 # /metrics (agriqcert/operations.py): served to a scraper that sends this bearer token, or from
 # these networks (by the client address above). Empty token: networks only.
@@ -211,76 +217,59 @@ SPECTACULAR_SETTINGS = {
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_PORT = env_int("EMAIL_PORT", 25, PORT)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AgriQCert <noreply@localhost>")
 
-# The issuance worker (issuance/worker.py).
-WORKER_POLL_INTERVAL_MS = env_int("WORKER_POLL_INTERVAL_MS", 3000, minimum=10, maximum=3_600_000)
-WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 2, minimum=1, maximum=256)
-WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 120, minimum=10)
-WORKER_SHUTDOWN_GRACE_SECONDS = env_int("WORKER_SHUTDOWN_GRACE_SECONDS", 30, minimum=0)
+# The issuance worker (issuance/worker.py). run_issuance_worker's --poll-interval, --concurrency and
+# --grace take the same bounds as the variables they stand in for.
+WORKER_POLL_INTERVAL_MS_BOUNDS = Bounds(10, 3_600_000)
+WORKER_CONCURRENCY_BOUNDS = Bounds(1, 256)
+# An hour at most: a stop that waits longer is a hang to whoever stops the worker.
+WORKER_SHUTDOWN_GRACE_SECONDS_BOUNDS = Bounds(0, 3600)
+WORKER_POLL_INTERVAL_MS = env_int("WORKER_POLL_INTERVAL_MS", 3000, WORKER_POLL_INTERVAL_MS_BOUNDS)
+WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 2, WORKER_CONCURRENCY_BOUNDS)
+WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 120, Bounds(10))
+WORKER_SHUTDOWN_GRACE_SECONDS = env_int("WORKER_SHUTDOWN_GRACE_SECONDS", 30, WORKER_SHUTDOWN_GRACE_SECONDS_BOUNDS)
 ISSUANCE_MAX_ATTEMPTS = 3
 # A transient failure is retried after base × 2^(attempt-1) seconds, capped, times a jitter in [0.5, 1].
-WORKER_RETRY_BASE_SECONDS = env_int("WORKER_RETRY_BASE_SECONDS", 30, minimum=0)
-WORKER_RETRY_MAX_SECONDS = env_int("WORKER_RETRY_MAX_SECONDS", 900, minimum=1)
-JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
-NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 180, minimum=1)
+WORKER_RETRY_BASE_SECONDS = env_int("WORKER_RETRY_BASE_SECONDS", 30, Bounds(0))
+WORKER_RETRY_MAX_SECONDS = env_int("WORKER_RETRY_MAX_SECONDS", 900, Bounds(1))
+JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, Bounds(1))
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 180, Bounds(1))
 # In the embedded mode the web server runs the worker in background threads.
 EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", True)
 
 # Credentials (certificates/credentials.py) and the issuer (issuance/inji/).
-CREDENTIAL_VALIDITY_DAYS = env_int("CREDENTIAL_VALIDITY_DAYS", 365, minimum=1, maximum=3650)
+CREDENTIAL_VALIDITY_DAYS = env_int("CREDENTIAL_VALIDITY_DAYS", 365, Bounds(1, 3650))
 INJI_MOCK_MODE = env_bool("INJI_MOCK_MODE", True)
 # Inji Certify's base URL (with its servlet path, e.g. https://certify.example.org/v1/certify). Every
 # request and credential goes to this origin only; an endpoint its metadata names elsewhere is refused.
-INJI_API_URL = env_url("INJI_API_URL").rstrip("/")
+INJI_API_URL = env_private_url("INJI_API_URL")
 INJI_CREDENTIAL_CONFIGURATION_ID = env_str("INJI_CREDENTIAL_CONFIGURATION_ID", "AgriQualityCertificate")
-INJI_ISSUER_DID = env_str("INJI_ISSUER_DID")
+INJI_ISSUER_DID = env_did("INJI_ISSUER_DID", "did:web:certify.example.org")
+if not INJI_MOCK_MODE:
+    require("when INJI_MOCK_MODE is false", INJI_API_URL=INJI_API_URL, INJI_ISSUER_DID=INJI_ISSUER_DID)
 # Optional: the bearer token of the gateway an operator puts in front of Certify's unauthenticated
 # pre-authorized-data and credential-status endpoints; sent to those two and nowhere else.
 INJI_API_KEY = env_str("INJI_API_KEY")
 # The holder key that signs the OpenID4VCI proof JWT (created on first use, mode 0600).
 INJI_HOLDER_KEY_FILE = BASE_DIR / env_str("INJI_HOLDER_KEY_FILE", "var/inji-holder.key")
-INJI_PROOF_ALG = env_str("INJI_PROOF_ALG", "ES256")
-if INJI_PROOF_ALG not in ("ES256", "Ed25519"):
-    raise ImproperlyConfigured(f"INJI_PROOF_ALG must be ES256 or Ed25519 (got {INJI_PROOF_ALG!r})")
-INJI_TIMEOUT_SECONDS = env_int("INJI_TIMEOUT_SECONDS", 30, minimum=1, maximum=600)
+INJI_PROOF_ALG = env_choice("INJI_PROOF_ALG", "ES256", ("ES256", "Ed25519"))
+INJI_TIMEOUT_SECONDS = env_int("INJI_TIMEOUT_SECONDS", 30, Bounds(1, 600))
 MOCK_ISSUER_KEY_FILE = BASE_DIR / env_str("MOCK_ISSUER_KEY_FILE", "var/mock-issuer-ed25519.key")
 # The mock issuer as did:web:<SITE_URL's host> (its DID document served at /.well-known/did.json,
 # keys rotatable) instead of did:key: a name an importer recognises. did:web DIDs name a domain
 # root here, so SITE_URL must have no path.
-MOCK_ISSUER_DID_WEB = env_bool("MOCK_ISSUER_DID_WEB", False)
-if MOCK_ISSUER_DID_WEB and urlsplit(SITE_URL).path not in ("", "/"):
-    raise ImproperlyConfigured(
-        f"MOCK_ISSUER_DID_WEB needs SITE_URL at a domain's root (got {SITE_URL}): "
-        "its DID document is served at /.well-known/did.json"
-    )
+MOCK_ISSUER_DID_WEB = env_did_web("MOCK_ISSUER_DID_WEB", "SITE_URL", SITE_URL)
 # Issuers whose certificates this deployment calls valid, besides its own (mock issuer, INJI_ISSUER_DID).
-TRUSTED_ISSUERS = env_list("TRUSTED_ISSUERS", [])
-for _did in TRUSTED_ISSUERS:
-    if not _did.startswith("did:"):
-        raise ImproperlyConfigured(f"TRUSTED_ISSUERS must list DIDs such as did:web:certs.example.org (got {_did!r})")
-if INJI_ISSUER_DID and not INJI_ISSUER_DID.startswith("did:"):
-    raise ImproperlyConfigured("INJI_ISSUER_DID must be a DID such as did:web:certify.example.org")
-if not INJI_MOCK_MODE:
-    for _name, _value in {"INJI_API_URL": INJI_API_URL, "INJI_ISSUER_DID": INJI_ISSUER_DID}.items():
-        if not _value:
-            raise ImproperlyConfigured(f"{_name} must be set when INJI_MOCK_MODE is false")
-if INJI_API_URL and not is_https_or_loopback(INJI_API_URL):
-    raise ImproperlyConfigured(
-        "INJI_API_URL must use https (plain http only to a loopback address): tokens and claims travel over it"
-    )
+TRUSTED_ISSUERS = env_dids("TRUSTED_ISSUERS", "did:web:certs.example.org")
 
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
-if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-    raise ImproperlyConfigured("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR")
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 # key=value lines (the default), or one JSON object per line for Loki, ELK, Cloud Logging.
-LOG_FORMAT = env_str("LOG_FORMAT", "keyvalue").lower()
-if LOG_FORMAT not in ("keyvalue", "json"):
-    raise ImproperlyConfigured(f"LOG_FORMAT must be keyvalue or json (got {LOG_FORMAT!r})")
+LOG_FORMAT = env_choice("LOG_FORMAT", "keyvalue", ("keyvalue", "json"))
 
 if LOG_FORMAT == "json":
     logging.captureWarnings(True)  # a warning is a JSON line too, not raw text on stderr

@@ -6,10 +6,14 @@ accepts, so a typo in a deployment stops start-up instead of silently picking a 
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
 import os
 import secrets
+import socket
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlparse, urlsplit
 
 import environ
@@ -18,6 +22,35 @@ from django.core.exceptions import ImproperlyConfigured
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _SQL_ENGINES = {"django.db.backends.sqlite3", "django.db.backends.postgresql"}
+
+
+class Bounds(NamedTuple):
+    """The whole numbers a setting or a command-line option accepts; no maximum when None."""
+
+    minimum: int
+    maximum: int | None = None
+
+    def __str__(self) -> str:
+        return f"≥ {self.minimum}" if self.maximum is None else f"from {self.minimum} to {self.maximum}"
+
+
+PORT = Bounds(1, 65535)
+
+
+def whole_number(text: str, bounds: Bounds) -> int:
+    """`text` as a whole number within `bounds`, or ValueError saying what is accepted."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = None
+    if number is None or number < bounds.minimum or (bounds.maximum is not None and number > bounds.maximum):
+        raise ValueError(f"must be a whole number {bounds} (got {text!r})")
+    return number
+
+
+def read_env_file(path: Path) -> None:
+    """Variables from a `.env` file; a real environment variable always wins over the file."""
+    environ.Env.read_env(path, overwrite=False)
 
 
 def _raw(name: str) -> str | None:
@@ -43,18 +76,39 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false (got {value!r})")
 
 
-def env_int(name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+def env_int(name: str, default: int, bounds: Bounds) -> int:
     value = _raw(name)
     if value is None:
         return default
     try:
-        number = int(value)
-    except ValueError:
-        number = None
-    if number is None or number < minimum or (maximum is not None and number > maximum):
-        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"≥ {minimum}"
-        raise ImproperlyConfigured(f"{name} must be a whole number {bounds} (got {value!r})")
-    return number
+        return whole_number(value, bounds)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} {exc}") from None
+
+
+def option_int(bounds: Bounds) -> Callable[[str], int]:
+    """An argparse `type` that reads a command-line number by env_int's rule; argparse names the
+    option in its error ("argument --grace: must be a whole number from 0 to 3600 (got '-1')")."""
+
+    def parse(text: str) -> int:
+        try:
+            return whole_number(text, bounds)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def env_choice(name: str, default: str, choices: Sequence[str]) -> str:
+    """One of `choices`, in any case, returned as spelled in `choices`."""
+    value = _raw(name)
+    if value is None:
+        return default
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    listed = " or ".join(choices) if len(choices) == 2 else "one of " + ", ".join(choices)
+    raise ImproperlyConfigured(f"{name} must be {listed} (got {value!r})")
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -87,6 +141,50 @@ def env_url(name: str, default: str = "", *, schemes: tuple[str, ...] = ("http",
             f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)} (got a value that is not)"
         )
     return value.rstrip("/")
+
+
+def env_private_url(name: str) -> str:
+    """A URL that tokens and claims travel over: https, or plain http to this machine only (tests,
+    a local service)."""
+    url = env_url(name)
+    if url and not _is_https_or_loopback(url):
+        raise ImproperlyConfigured(
+            f"{name} must use https (plain http only to a loopback address): tokens and claims travel over it"
+        )
+    return url
+
+
+def env_did(name: str, example: str) -> str:
+    value = env_str(name)
+    if value and not value.startswith("did:"):
+        raise ImproperlyConfigured(f"{name} must be a DID such as {example}")
+    return value
+
+
+def env_dids(name: str, example: str) -> list[str]:
+    dids = env_list(name, [])
+    for did in dids:
+        if not did.startswith("did:"):
+            raise ImproperlyConfigured(f"{name} must list DIDs such as {example} (got {did!r})")
+    return dids
+
+
+def require(when: str, **values: str) -> None:
+    """Each of `values` (NAME=value) must be set `when` ("when INJI_MOCK_MODE is false")."""
+    for name, value in values.items():
+        if not value:
+            raise ImproperlyConfigured(f"{name} must be set {when}")
+
+
+def env_did_web(name: str, site_url_name: str, site_url: str) -> bool:
+    """Sign as did:web:<the site's host>: did:web names a domain's root, so the site must have no path."""
+    wanted = env_bool(name, False)
+    if wanted and urlsplit(site_url).path not in ("", "/"):
+        raise ImproperlyConfigured(
+            f"{name} needs {site_url_name} at a domain's root (got {site_url}): "
+            "its DID document is served at /.well-known/did.json"
+        )
+    return wanted
 
 
 def env_database(name: str, default: str) -> dict:
@@ -124,8 +222,7 @@ def mongodb_database_name(name: str, uri: str) -> str:
     return database
 
 
-def is_https_or_loopback(url: str) -> bool:
-    """True for an https URL, or an http URL to this machine (tests, a local Certify)."""
+def _is_https_or_loopback(url: str) -> bool:
     parts = urlsplit(url)
     if parts.scheme == "https":
         return True
@@ -203,3 +300,40 @@ def public_https(name: str, url: str) -> None:
             f"{name} {problem} ({url}): it is signed into every credential, so it must be a public https URL "
             "that is served for as long as the certificates are used (see README, 'Running in production')"
         )
+
+
+# -- the address `manage.py serve` listens on ---------------------------------------------------
+
+SERVE_ADDRESS = "127.0.0.1:8000"  # serve's default, as runserver's
+_ANY_ADDRESS = {"0", "0.0.0.0", "[::]", "::"}
+
+
+def _host_and_port(addrport: str) -> tuple[str, str]:
+    if ":" not in addrport:
+        return "127.0.0.1", addrport  # runserver's default address
+    host, _, port = addrport.rpartition(":")
+    return host, port
+
+
+def serve_port(addrport: str) -> int:
+    """The port of `ADDR:PORT` (or `PORT`); ValueError naming its bounds when it is not one."""
+    try:
+        return whole_number(_host_and_port(addrport)[1], PORT)
+    except ValueError as exc:
+        raise ValueError(f"the port {exc}") from None
+
+
+def site_url_served_at(addrport: str) -> str:
+    """The URL at which a browser reaches a server listening on `ADDR:PORT` (or `PORT`): for an
+    any-address (0.0.0.0, [::]), which no browser can open, this machine's name."""
+    port = serve_port(addrport)
+    host = _host_and_port(addrport)[0]
+    if host in _ANY_ADDRESS or not host:
+        host = socket.getfqdn()
+    return f"http://{host}:{port}"
+
+
+def site_host(url: str) -> str:
+    """The host of `url` as ALLOWED_HOSTS spells it (an IPv6 address in brackets)."""
+    host = urlsplit(url).hostname or ""
+    return f"[{host}]" if ":" in host else host

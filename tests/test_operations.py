@@ -258,7 +258,7 @@ def test_the_worker_command_serves_metrics_on_its_port(tmp_path):
 @pytest.mark.parametrize(
     "flags, complaint",
     [
-        (["--metrics-port", "70000"], "--metrics-port must be a port number"),
+        (["--metrics-port", "70000"], "argument --metrics-port: must be a whole number from 0 to 65535"),
         (["--metrics-port", "0", "--processes", "2"], "--processes needs"),  # embedded or port 0: refused
         (["--metrics-port", "{busy}"], "cannot serve metrics on 127.0.0.1:{busy}"),
     ],

@@ -97,3 +97,44 @@ def test_defaults_start_cleanly():
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+# -- numbers on the command line: the same rule and bounds as their variables ------------------
+
+
+@pytest.mark.parametrize(
+    "command, expected",
+    [
+        ("run_issuance_worker --concurrency 0", "argument --concurrency: must be a whole number from 1 to 256"),
+        ("run_issuance_worker --poll-interval 5", "argument --poll-interval: must be a whole number from 10 to"),
+        ("run_issuance_worker --grace -1", "argument --grace: must be a whole number from 0 to 3600 (got '-1')"),
+        ("run_issuance_worker --grace 3601", "argument --grace: must be a whole number from 0 to 3600"),
+        ("run_issuance_worker --grace soon", "argument --grace: must be a whole number from 0 to 3600"),
+        ("run_issuance_worker --metrics-port 70000", "argument --metrics-port: must be a whole number from 0"),
+        ("run_issuance_worker --processes 2000", "--processes must be a whole number from 1 to 1024 or 'auto'"),
+        ("serve 127.0.0.1:0", "argument addrport: the port must be a whole number from 1 to 65535 (got '0')"),
+        ("serve 0.0.0.0:http", "argument addrport: the port must be a whole number from 1 to 65535"),
+    ],
+)
+def test_a_bad_number_on_the_command_line_is_refused_naming_the_option_and_its_bounds(command, expected):
+    result = manage(*command.split())
+
+    assert result.returncode != 0
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "variable, option",
+    [
+        ("WORKER_CONCURRENCY", "--concurrency"),
+        ("WORKER_POLL_INTERVAL_MS", "--poll-interval"),
+        ("WORKER_SHUTDOWN_GRACE_SECONDS", "--grace"),
+    ],
+)
+def test_an_option_and_the_variable_it_stands_in_for_take_the_same_bounds(variable, option):
+    from_variable = run_check(**{variable: "-5"}).stderr
+    from_option = manage("run_issuance_worker", "--once", option, "-5").stderr
+
+    bounds = from_variable.partition(f"{variable} must be a whole number ")[2].partition(" (got")[0]
+    assert bounds and f"argument {option}: must be a whole number {bounds} (got '-5')" in from_option

@@ -110,7 +110,7 @@ def test_the_embedded_mode_refuses_several_processes_and_says_why():
 def test_a_process_count_that_is_not_one_is_refused_with_the_rule(value):
     result = manage("run_issuance_worker", "--processes", value)
 
-    assert result.returncode != 0 and "whole number ≥ 1 or 'auto'" in result.stderr
+    assert result.returncode != 0 and "whole number from 1 to 1024 or 'auto'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -8,36 +8,42 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from core import indexes, mongo
+from core.environment import PORT, Bounds, option_int
 from issuance.metrics import serve_worker_metrics
 from issuance.supervisor import SUMMARY_PREFIX, Supervisor, processes_from
 from issuance.worker import Worker
 
-
-def positive_int(name: str):
-    def parse(value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            number = 0
-        if number < 1:
-            raise CommandError(f"{name} must be a whole number ≥ 1 (got {value!r})")
-        return number
-
-    return parse
+METRICS_PORT = Bounds(0, PORT.maximum)  # 0: any free port
 
 
 class Command(BaseCommand):
     help = "Run the issuance worker: claim due jobs and issue their certificates until SIGTERM/SIGINT."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--concurrency", type=positive_int("--concurrency"), help="jobs at once")
-        parser.add_argument("--poll-interval", type=positive_int("--poll-interval"), help="milliseconds")
-        parser.add_argument("--grace", type=int, help="seconds active jobs get to finish on shutdown")
+        # The same bounds as the variables these options stand in for.
+        parser.add_argument(
+            "--concurrency",
+            type=option_int(settings.WORKER_CONCURRENCY_BOUNDS),
+            help=f"jobs at once, {settings.WORKER_CONCURRENCY_BOUNDS} (default WORKER_CONCURRENCY)",
+        )
+        parser.add_argument(
+            "--poll-interval",
+            type=option_int(settings.WORKER_POLL_INTERVAL_MS_BOUNDS),
+            help=f"milliseconds, {settings.WORKER_POLL_INTERVAL_MS_BOUNDS} (default WORKER_POLL_INTERVAL_MS)",
+        )
+        parser.add_argument(
+            "--grace",
+            type=option_int(settings.WORKER_SHUTDOWN_GRACE_SECONDS_BOUNDS),
+            help=(
+                f"seconds active jobs get to finish on shutdown, {settings.WORKER_SHUTDOWN_GRACE_SECONDS_BOUNDS} "
+                "(default WORKER_SHUTDOWN_GRACE_SECONDS)"
+            ),
+        )
         parser.add_argument("--once", action="store_true", help="process everything due, then exit")
         parser.add_argument(
             "--metrics-port",
-            type=int,
-            help="serve Prometheus metrics on this port (with --processes, process i uses PORT + i)",
+            type=option_int(METRICS_PORT),
+            help="serve Prometheus metrics on this port, 0 for any (with --processes, process i uses PORT + i)",
         )
         parser.add_argument(
             "--metrics-address", default="127.0.0.1", help="address for --metrics-port (default 127.0.0.1)"
@@ -55,8 +61,11 @@ class Command(BaseCommand):
             processes = processes_from(processes)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        if metrics_port is not None and not 0 <= metrics_port <= 65535 - processes:
-            raise CommandError(f"--metrics-port must be a port number (got {metrics_port})")
+        if metrics_port is not None and metrics_port + processes - 1 > METRICS_PORT.maximum:
+            raise CommandError(
+                f"--metrics-port must be a whole number from 1 to {METRICS_PORT.maximum + 1 - processes} with "
+                f"--processes {processes}: process i serves PORT + i (got {metrics_port})"
+            )
         if metrics_port == 0 and processes > 1:
             raise CommandError("--processes needs a fixed --metrics-port: process i serves PORT + i")
         if processes > 1:
