@@ -1,5 +1,4 @@
-import os
-import socket
+import argparse
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -10,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from certificates.demo import create_demo_data
 from core import indexes
+from core.environment import SERVE_ADDRESS, env_str, serve_port, site_url_served_at
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, ensure_role_groups
 from issuance import queue
 from issuance.models import ErrorKind
@@ -25,27 +25,38 @@ DEMO_USERS = [
 ]
 
 
+def served_address(text: str) -> str:
+    """serve's ADDR:PORT (or PORT), refused by argparse with the port's bounds when the port is not one."""
+    try:
+        serve_port(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 class Command(BaseCommand):
     help = "Run the web app; in the embedded mode the issuance worker runs in this process too."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument(
+            "addrport", nargs="?", default=SERVE_ADDRESS, type=served_address, help=f"default {SERVE_ADDRESS}"
+        )
         parser.add_argument("--demo", action="store_true", help="create demo users and batches (embedded mode)")
 
     def handle(self, *args, addrport: str, demo: bool, **options) -> None:
+        if demo and not settings.EMBEDDED_MODE:
+            raise CommandError(
+                "--demo creates accounts whose password is published: it runs only in the embedded mode "
+                "(in memory, gone when it stops). Unset MONGODB_URI or drop --demo."
+            )
+        self.check_site_url(addrport)
         if not settings.EMBEDDED_MODE:
             try:
                 indexes.require()
             except ImproperlyConfigured as exc:
                 raise CommandError(str(exc)) from None
-        self.use_site_url_of(addrport)
         call_command("migrate", interactive=False, verbosity=0)
         if demo:
-            if not settings.EMBEDDED_MODE:
-                raise CommandError(
-                    "--demo creates accounts whose password is published: it runs only in the embedded mode "
-                    "(in memory, gone when it stops). Unset MONGODB_URI or drop --demo."
-                )
             self.create_demo_users()
             batches = create_demo_data()
             self.fail_one_demo_job()
@@ -73,15 +84,16 @@ class Command(BaseCommand):
             queue.fail(job, kind=ErrorKind.PERMANENT, message=message, worker_id="demo", permanent=True)
             return
 
-    def use_site_url_of(self, addrport: str) -> None:
-        """Public links, context and status-list URLs must reach this server: unless SITE_URL is set,
-        it follows the address served (a host name for 0.0.0.0, which no browser can open)."""
-        if os.environ.get("SITE_URL"):
-            return
-        host, _, port = addrport.rpartition(":") if ":" in addrport else ("127.0.0.1", "", addrport)
-        if host in ("", "0.0.0.0", "[::]", "::"):
-            host = socket.getfqdn()
-        settings.SITE_URL = f"http://{host}:{port}"
+    def check_site_url(self, addrport: str) -> None:
+        """Public links, context and status-list URLs must reach this server. manage.py set SITE_URL
+        to the address served before the settings derived anything from it, unless it was set; a
+        SITE_URL left at its default here means serve was started some other way."""
+        served = site_url_served_at(addrport)
+        if not env_str("SITE_URL") and settings.SITE_URL != served:
+            raise CommandError(
+                f"This server listens on {addrport}, but the links it would sign name {settings.SITE_URL}: "
+                f"start it with `python manage.py serve`, which sets SITE_URL={served}, or set SITE_URL."
+            )
         self.stdout.write(f"Public links use SITE_URL={settings.SITE_URL} (set SITE_URL to choose another).")
 
     def create_demo_users(self) -> None:
