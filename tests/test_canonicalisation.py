@@ -22,8 +22,8 @@ from certificates.jsonld import (
     canonicalise_proof_and_document,
 )
 from certificates.proofs import sign_ed25519_2020, verify_proof
-from certificates.status_lists import status_list_credential
 from certificates.signing import local_signing_key
+from certificates.status_lists import status_list_credential
 from issuance.inji import certify_claims
 from tests.factories import issue_certificate, make_batch, make_inspection
 

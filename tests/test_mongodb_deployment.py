@@ -11,8 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from pymongo.errors import AutoReconnect, OperationFailure
 
-from certificates.models import Batch, Certificate
 from certificates.lifecycle import revoke
+from certificates.models import Batch, Certificate
 from certificates.verification import verify_credential
 from core import embedded, indexes, mongo
 from issuance.models import IssuanceJob, JobStatus
