@@ -6,20 +6,35 @@ lease-recovery indexes, every claim scans the queue. So the web app and the work
 start that every declared index exists with its declared options, and refuse to start otherwise,
 naming what is missing and the command that fixes it (`manage.py ensure_indexes`). Building
 indexes is that command's job alone: on a large replica set it takes a while, and no worker
-should block on it at every start.
+should block on it at every start. (The embedded store, new at every start, is the exception:
+core/mongo.py builds its indexes as the documents are registered.)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import mongoengine
 from django.core.exceptions import ImproperlyConfigured
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from core import mongo
-
 OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
 INDEX_OPTIONS_CONFLICT, INDEX_KEY_SPECS_CONFLICT, DUPLICATE_KEY = 85, 86, 11000
+
+_documents: list[type[mongoengine.Document]] = []
+
+
+def track(document: type[mongoengine.Document]) -> bool:
+    """Check and build `document`'s indexes from now on (core.mongo.register); False if already tracked."""
+    if document in _documents:
+        return False
+    _documents.append(document)
+    return True
+
+
+def documents() -> list[type[mongoengine.Document]]:
+    """The registered documents, whose indexes every process relies on."""
+    return list(_documents)
 
 
 @dataclass(frozen=True)
@@ -52,7 +67,7 @@ def _options(values: dict) -> dict:
 
 def problems() -> list[IndexProblem]:
     found = []
-    for document in mongo.document_classes():
+    for document in documents():
         collection = document._get_collection()
         existing = collection.index_information()
         for spec in declared(document):
@@ -97,7 +112,7 @@ def ensure() -> list[Outcome]:
     """Create every declared index (idempotent), first dropping those a document lists as obsolete.
     A conflict is reported per index with what to do, never as a traceback."""
     outcomes = []
-    for document in mongo.document_classes():
+    for document in documents():
         collection = document._get_collection()
         dropped = [name for name in getattr(document, "obsolete_indexes", ()) if name in collection.index_information()]
         for name in dropped:

@@ -1,14 +1,16 @@
 """The MongoDB connection and the documents that live in it.
 
 A real server when MONGODB_URI is set, else the embedded store (core/embedded.py). Each app
-registers its documents in its AppConfig.ready(); `ensure_indexes()` builds what they declare.
+registers its documents in its AppConfig.ready(); `ensure_indexes` builds the indexes they declare
+(core/indexes.py).
 """
 
 from __future__ import annotations
 
 import mongoengine
 
-_documents: list[type[mongoengine.Document]] = []
+from core import indexes
+
 _embedded = False
 
 
@@ -30,33 +32,25 @@ def connect(uri: str = "", database: str = "agriqcert") -> None:
             retryReads=True,
         )
         return
-    from core import embedded
+    from core import embedded  # only the embedded mode loads mongomock
 
     embedded.connect(database)
     # An embedded database is new at every start, so its unique and claim indexes must exist
     # before the first write.
-    for document in _documents:
-        _create_indexes(document)
+    for document in indexes.documents():
+        indexes.create_all(document)
 
 
 def register(*documents: type[mongoengine.Document]) -> None:
     """Called by each app for its documents; the embedded database gets their indexes at once."""
     for document in documents:
-        if document not in _documents:
-            _documents.append(document)
-            if _embedded:
-                _create_indexes(document)
+        if indexes.track(document) and _embedded:
+            indexes.create_all(document)
 
 
 def document_classes() -> list[type[mongoengine.Document]]:
-    return list(_documents)
+    return indexes.documents()
 
 
 def is_embedded() -> bool:
     return _embedded
-
-
-def _create_indexes(document: type[mongoengine.Document]) -> None:
-    from core.indexes import create_all
-
-    create_all(document)
