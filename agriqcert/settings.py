@@ -166,6 +166,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MONGODB_URI = env_str("MONGODB_URI")
 MONGODB_DB = mongodb_database_name("MONGODB_URI", MONGODB_URI) if MONGODB_URI else "agriqcert"
 EMBEDDED_MODE = not MONGODB_URI
+# The embedded store's shortcuts around mongomock's whole-collection scans (core/embedded_speedups.py).
+# Its lock is always on; scripts/test turns these off for a second run of the queue and worker tests.
+EMBEDDED_SPEEDUPS = env_bool("EMBEDDED_SPEEDUPS", True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

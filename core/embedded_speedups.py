@@ -1,22 +1,15 @@
-"""The embedded store: mongomock, serialised and patched where it is too slow for the embedded mode.
+"""Speed-ups for the embedded store, where mongomock scans or copies every document of a collection.
 
-mongomock is not thread-safe: its find_one_and_update is a find followed by an update, and
-concurrent writes can break cursor iteration ("dictionary changed size during iteration"). The
-embedded mode runs the web server and the worker's threads in one process, so every operation on
-the embedded client -- including each step of iterating a cursor -- runs under one process-wide
-lock. That makes find_one_and_update atomic within the process, which is all the embedded mode
-promises.
-
-The other patches replace mongomock internals that scan or copy every document of a collection
-on each call; tests/test_embedded_store_patches.py measures each one (documents visited or copied
-per call) against a bare mongomock client. They were written for mongomock 4.3.0's internals:
-`check_mongomock()` refuses any other version at start-up rather than patching blind.
+On by default (EMBEDDED_SPEEDUPS); core/embedded.py's lock does not depend on them, and CI runs
+the queue's and the worker's tests once without them, so the suite does not only test this
+module's query matcher. tests/test_embedded_store_patches.py measures each one (documents visited
+or copied per call) against a bare mongomock client. They were written for mongomock 4.3.0's
+internals: `check_mongomock()` refuses any other version at start-up rather than patching blind.
 """
 
 from __future__ import annotations
 
 import heapq
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from itertools import islice
@@ -31,9 +24,10 @@ from mongomock import DuplicateKeyError
 from mongomock import aggregate as mongomock_aggregate
 from mongomock import store as mongomock_store
 from mongomock.collection import Cursor
-from mongomock.command_cursor import CommandCursor
 from mongomock.filtering import filter_applies, resolve_sort_key
 from mongomock.helpers import make_datetime_timezone_aware_in_document, patch_datetime_awareness_in_document
+
+from core import embedded
 
 PATCHED_VERSION = "4.3.0"
 # The internals patched below; a release that renames or drops one must be re-read first.
@@ -55,8 +49,8 @@ def check_mongomock() -> None:
     if installed != PATCHED_VERSION:
         raise ImproperlyConfigured(
             f"The embedded mode patches mongomock {PATCHED_VERSION}'s internals, but mongomock {installed} is "
-            f"installed: install mongomock=={PATCHED_VERSION} (requirements.txt), or re-check core/embedded.py "
-            "against the new release first."
+            f"installed: install mongomock=={PATCHED_VERSION} (requirements.txt), re-check core/embedded_speedups.py "
+            "against the new release, or run without the speed-ups (EMBEDDED_SPEEDUPS=false)."
         )
     probe = mongomock.MongoClient()["probe"]["probe"]
     missing = [
@@ -65,7 +59,10 @@ def check_mongomock() -> None:
         if not hasattr(owner, name) and not hasattr(_instance_of(owner, probe), name)
     ]
     if missing:
-        raise ImproperlyConfigured(f"mongomock {installed} lacks the internals core/embedded.py patches: {missing}")
+        raise ImproperlyConfigured(
+            f"mongomock {installed} lacks the internals core/embedded_speedups.py patches: {missing} "
+            "(EMBEDDED_SPEEDUPS=false runs without them)"
+        )
 
 
 def _instance_of(owner: type, collection: mongomock.Collection) -> Any:
@@ -76,25 +73,6 @@ def _instance_of(owner: type, collection: mongomock.Collection) -> Any:
     if owner is mongomock_aggregate:
         return owner
     return collection._store
-
-
-EMBEDDED_LOCK = threading.RLock()
-
-_WRAPPED_TYPES = (mongomock.Database, mongomock.Collection, Cursor, CommandCursor)
-
-
-def _wrap(value: Any) -> Any:
-    if isinstance(value, mongomock.Collection) and "_iter_documents" not in vars(value):
-        value._iter_documents = MethodType(_iter_documents_by_id, value)
-        # mongomock emulates TTL indexes by scanning the whole collection on every read; the
-        # worker's retention sweep (issuance.queue.purge_expired) deletes expired documents instead.
-        value._store._remove_expired_documents = _keep_documents
-        value._ensure_uniques = MethodType(_ensure_uniques_by_value, value)
-    if isinstance(value, Cursor) and "_compute_results" not in vars(value):
-        value._compute_results = MethodType(_compute_page, value)
-    if isinstance(value, _WRAPPED_TYPES):
-        return _Locked(value)
-    return value
 
 
 _scan_documents = mongomock.Collection._iter_documents
@@ -515,99 +493,49 @@ def _partial_unique_fields(collection: mongomock.Collection) -> dict[str, dict]:
     }
 
 
-class _Locked:
-    """A proxy that runs every call on a mongomock object under EMBEDDED_LOCK."""
+class Speedups(embedded.MongomockCalls):
+    """The calls core/embedded.py's locked client hands over; each runs under its lock."""
 
-    __slots__ = ("_target",)
+    def prepare(self, value: Any) -> None:
+        if isinstance(value, mongomock.Collection) and "_iter_documents" not in vars(value):
+            value._iter_documents = MethodType(_iter_documents_by_id, value)
+            # mongomock emulates TTL indexes by scanning the whole collection on every read; the
+            # worker's retention sweep (issuance.queue.purge_expired) deletes expired documents instead.
+            value._store._remove_expired_documents = _keep_documents
+            value._ensure_uniques = MethodType(_ensure_uniques_by_value, value)
+        if isinstance(value, Cursor) and "_compute_results" not in vars(value):
+            value._compute_results = MethodType(_compute_page, value)
 
-    def __init__(self, target: Any) -> None:
-        object.__setattr__(self, "_target", target)
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._target, name)
-        if not callable(attribute) or isinstance(attribute, _WRAPPED_TYPES):
-            return _wrap(attribute)
-
-        def locked(*args: Any, **kwargs: Any) -> Any:
-            with EMBEDDED_LOCK:
-                result = attribute(*args, **kwargs)
-            # Cursor methods such as sort() and limit() return the cursor itself.
-            return self if result is self._target else _wrap(result)
-
-        return locked
-
-    def find_one_and_update(self, filter: Any, update: Any, *args: Any, sort: Any = None, **kwargs: Any) -> Any:
+    def find_one_and_update(
+        self, collection: Any, filter: Any, update: Any, *args: Any, sort: Any = None, **kwargs: Any
+    ) -> Any:
         """mongomock copies every matching document before it sorts and takes the first; with a
         queue of thousands of due jobs that is most of a claim's cost. Pick the first match by
-        _id without copying, then update just that one — atomic, since both run under the lock."""
-        target = self._target
-        if not sort or kwargs.get("upsert") or args or not isinstance(target, mongomock.Collection):
-            with EMBEDDED_LOCK:
-                return target.find_one_and_update(filter, update, *args, sort=sort, **kwargs)
-        with EMBEDDED_LOCK:
-            first = _first_match(target, filter, sort)
-            if first is None:
-                return None
-            return target.find_one_and_update({**filter, "_id": first}, update, **kwargs)
+        _id without copying, then update just that one -- atomic, since both run under the lock."""
+        if not sort or kwargs.get("upsert") or args or not isinstance(collection, mongomock.Collection):
+            return collection.find_one_and_update(filter, update, *args, sort=sort, **kwargs)
+        first = _first_match(collection, filter, sort)
+        if first is None:
+            return None
+        return collection.find_one_and_update({**filter, "_id": first}, update, **kwargs)
 
-    def aggregate(self, pipeline: list, session: Any = None, **kwargs: Any) -> Any:
+    def aggregate(self, collection: Any, pipeline: list, session: Any = None, **kwargs: Any) -> Any:
         """mongomock copies the whole collection before the first stage; a pipeline that starts
         with a $match (the worker's, on _id) starts from what that match finds, by the same rules."""
-        target = self._target
         first = pipeline[0] if pipeline else {}
-        if not isinstance(target, mongomock.Collection) or list(first) != ["$match"]:
-            with EMBEDDED_LOCK:
-                return _wrap(target.aggregate(pipeline, session=session, **kwargs))
-        with EMBEDDED_LOCK:
-            matched = list(target.find(first["$match"]))
-            return _wrap(mongomock_aggregate.process_pipeline(matched, target.database, pipeline[1:], session))
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._target, name, value)
-
-    def __getitem__(self, key: Any) -> Any:
-        with EMBEDDED_LOCK:
-            return _wrap(self._target[key])
-
-    def __iter__(self) -> _Locked:
-        return self if isinstance(self._target, (Cursor, CommandCursor)) else _Locked(iter(self._target))
-
-    def __next__(self) -> Any:
-        with EMBEDDED_LOCK:
-            return next(self._target)
-
-    def __enter__(self) -> _Locked:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __eq__(self, other: object) -> bool:
-        return self._target == (other._target if isinstance(other, _Locked) else other)
-
-    def __hash__(self) -> int:
-        return hash(self._target)
-
-    def __repr__(self) -> str:
-        return f"Locked({self._target!r})"
+        if not isinstance(collection, mongomock.Collection) or list(first) != ["$match"]:
+            return collection.aggregate(pipeline, session=session, **kwargs)
+        matched = list(collection.find(first["$match"]))
+        return mongomock_aggregate.process_pipeline(matched, collection.database, pipeline[1:], session)
 
 
-class LockedMongoClient(_Locked):
-    """mongomock.MongoClient whose databases, collections and cursors are serialised."""
+class SpedUpMongoClient(embedded.LockedMongoClient):
+    """The embedded client, locked as ever, taking the shortcuts above."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(mongomock.MongoClient(*args, **kwargs))
+    calls = Speedups()
 
 
 def connect(database: str) -> None:
-    """Connect MongoEngine's default alias to a new, empty embedded database."""
-    import mongoengine
-
+    """The embedded connection with the speed-ups, on the mongomock they were written for only."""
     check_mongomock()
-    mongoengine.connect(
-        database,
-        host="mongodb://localhost",
-        mongo_client_class=LockedMongoClient,
-        uuidRepresentation="standard",
-        tz_aware=True,
-    )
+    embedded.connect(database, SpedUpMongoClient)

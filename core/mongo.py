@@ -1,13 +1,14 @@
 """The MongoDB connection and the documents that live in it.
 
-A real server when MONGODB_URI is set, else the embedded store (core/embedded.py). Each app
-registers its documents in its AppConfig.ready(); `ensure_indexes` builds the indexes they declare
-(core/indexes.py).
+A real server when MONGODB_URI is set, else the embedded store (core/embedded.py, sped up by
+core/embedded_speedups.py unless EMBEDDED_SPEEDUPS is false). Each app registers its documents in
+its AppConfig.ready(); `ensure_indexes` builds the indexes they declare (core/indexes.py).
 """
 
 from __future__ import annotations
 
 import mongoengine
+from django.conf import settings
 
 from core import indexes
 
@@ -32,9 +33,12 @@ def connect(uri: str = "", database: str = "agriqcert") -> None:
             retryReads=True,
         )
         return
-    from core import embedded  # only the embedded mode loads mongomock
+    from core import embedded, embedded_speedups  # only the embedded mode loads mongomock
 
-    embedded.connect(database)
+    if settings.EMBEDDED_SPEEDUPS:
+        embedded_speedups.connect(database)
+    else:
+        embedded.connect(database)
     # An embedded database is new at every start, so its unique and claim indexes must exist
     # before the first write.
     for document in indexes.documents():

@@ -70,7 +70,7 @@ def test_the_quick_matcher_agrees_with_mongomock_on_random_filters():
     from bson import ObjectId
     from mongomock.filtering import filter_applies
 
-    from core.embedded import _passes, _simple_tests
+    from core.embedded_speedups import _passes, _simple_tests
 
     class Status(StrEnum):
         PENDING = "pending"

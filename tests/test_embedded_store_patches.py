@@ -1,7 +1,8 @@
-"""Why each patch in core/embedded.py exists, measured: documents visited or copied per call.
+"""Why each patch in core/embedded_speedups.py exists, measured: documents visited or copied per call.
 
-Each test runs the same operation on the patched embedded client and on a bare mongomock client
-over 1,000 documents. The bare figure shows what the patch removes (the test fails without it);
+Each test runs the same operation on the patched embedded client, on the embedded client without
+the speed-ups (EMBEDDED_SPEEDUPS=false: locked only) and on a bare mongomock client, over 1,000
+documents. The bare and lock-only figures show what the patch removes (the test fails without it);
 the patched figure must stay flat, whatever the collection's size.
 """
 
@@ -16,7 +17,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from mongomock.store import CollectionStore
 
-from core import embedded
+from core import embedded, embedded_speedups
 from tests.conftest import MONGODB_TEST_URI
 
 pytestmark = pytest.mark.skipif(bool(MONGODB_TEST_URI), reason="about the embedded client only")
@@ -37,9 +38,15 @@ class Counter:
             monkeypatch.setattr(owner, name, counted)
 
 
+CLIENTS = {
+    "patched": embedded_speedups.SpedUpMongoClient,
+    "lock only": embedded.LockedMongoClient,
+    "bare": mongomock.MongoClient,
+}
+
+
 def collection(kind: str):
-    client = embedded.LockedMongoClient(tz_aware=True) if kind == "patched" else mongomock.MongoClient(tz_aware=True)
-    things = client["db"]["things"]
+    things = CLIENTS[kind](tz_aware=True)["db"]["things"]
     things.insert_many([{"_id": n, "code": f"C{n}", "group": n % 4, "due": n} for n in range(SIZE)])
     things.create_index("code", unique=True)
     return things
@@ -47,7 +54,7 @@ def collection(kind: str):
 
 def matched(monkeypatch) -> Counter:
     """Counts documents run through mongomock's filter matcher (one call per document scanned)."""
-    return Counter(monkeypatch, (mongomock.collection, "filter_applies"), (embedded, "filter_applies"))
+    return Counter(monkeypatch, (mongomock.collection, "filter_applies"), (embedded_speedups, "filter_applies"))
 
 
 def copied(monkeypatch) -> Counter:
@@ -57,12 +64,12 @@ def copied(monkeypatch) -> Counter:
     return Counter(
         monkeypatch,
         (mongomock.helpers, name),
-        (embedded, name),
+        (embedded_speedups, name),
         only=lambda value: isinstance(value, dict) and "_id" in value,
     )
 
 
-@pytest.mark.parametrize(("kind", "at_most"), [("patched", 1), ("bare", None)])
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 1), ("lock only", None), ("bare", None)])
 def test_a_lookup_by_id_reads_one_document(monkeypatch, kind, at_most):
     things = collection(kind)
     count = matched(monkeypatch)
@@ -72,7 +79,7 @@ def test_a_lookup_by_id_reads_one_document(monkeypatch, kind, at_most):
     assert count.calls <= at_most if at_most is not None else count.calls >= SIZE
 
 
-@pytest.mark.parametrize(("kind", "at_most"), [("patched", 1), ("bare", None)])
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 1), ("lock only", None), ("bare", None)])
 def test_a_lookup_by_unique_key_reads_one_document(monkeypatch, kind, at_most):
     things = collection(kind)
     count = matched(monkeypatch)
@@ -82,7 +89,7 @@ def test_a_lookup_by_unique_key_reads_one_document(monkeypatch, kind, at_most):
     assert count.calls <= at_most if at_most is not None else count.calls >= SIZE
 
 
-@pytest.mark.parametrize(("kind", "at_most"), [("patched", 1), ("bare", None)])
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 1), ("lock only", None), ("bare", None)])
 def test_an_insert_checks_unique_keys_without_scanning(monkeypatch, kind, at_most):
     things = collection(kind)
     count = matched(monkeypatch)
@@ -92,7 +99,7 @@ def test_an_insert_checks_unique_keys_without_scanning(monkeypatch, kind, at_mos
     assert count.calls <= at_most if at_most is not None else count.calls >= SIZE
 
 
-@pytest.mark.parametrize(("kind", "at_most"), [("patched", 10), ("bare", None)])
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 10), ("lock only", None), ("bare", None)])
 def test_a_page_copies_only_its_own_documents(monkeypatch, kind, at_most):
     things = collection(kind)
     count = copied(monkeypatch)
@@ -103,7 +110,7 @@ def test_a_page_copies_only_its_own_documents(monkeypatch, kind, at_most):
     assert count.calls <= at_most if at_most is not None else count.calls >= SIZE // 4
 
 
-@pytest.mark.parametrize(("kind", "at_most"), [("patched", 1), ("bare", None)])
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 1), ("lock only", None), ("bare", None)])
 def test_a_sorted_claim_copies_only_the_claimed_document(monkeypatch, kind, at_most):
     things = collection(kind)
     count = copied(monkeypatch)
@@ -114,7 +121,7 @@ def test_a_sorted_claim_copies_only_the_claimed_document(monkeypatch, kind, at_m
     assert count.calls <= at_most if at_most is not None else count.calls >= SIZE // 4
 
 
-@pytest.mark.parametrize(("kind", "at_most"), [("patched", 11), ("bare", None)])
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 11), ("lock only", None), ("bare", None)])
 def test_a_claim_visits_only_live_jobs_however_many_have_finished(monkeypatch, kind, at_most):
     things = collection(kind)
     things.update_many({"_id": {"$gte": 10}}, {"$set": {"status": "success"}})
@@ -125,8 +132,8 @@ def test_a_claim_visits_only_live_jobs_however_many_have_finished(monkeypatch, k
     count = Counter(
         monkeypatch,
         (mongomock.collection, "filter_applies"),
-        (embedded, "filter_applies"),
-        (embedded, "_passes"),
+        (embedded_speedups, "filter_applies"),
+        (embedded_speedups, "_passes"),
     )
 
     claimed = things.find_one_and_update(
@@ -142,7 +149,7 @@ def test_a_claim_visits_only_live_jobs_however_many_have_finished(monkeypatch, k
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("kind", "at_most"), [("patched", 0), ("bare", None)])
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 0), ("lock only", None), ("bare", None)])
 def test_reads_do_not_sweep_ttl_indexes(monkeypatch, kind, at_most):
     """mongomock expires TTL documents by checking every document on every read; the worker's
     retention sweep (issuance.queue.purge_expired) does that job every ten minutes instead."""
@@ -160,17 +167,17 @@ def test_another_mongomock_version_is_refused_at_start(monkeypatch):
     monkeypatch.setattr(mongomock, "__version__", "4.4.0")
 
     with pytest.raises(ImproperlyConfigured, match=r"patches mongomock 4\.3\.0's internals, but mongomock 4\.4\.0"):
-        embedded.check_mongomock()
+        embedded_speedups.check_mongomock()
 
 
 def test_a_missing_internal_is_named_at_start(monkeypatch):
     monkeypatch.delattr(mongomock.collection.Cursor, "_compute_results")
 
     with pytest.raises(ImproperlyConfigured, match="Cursor._compute_results"):
-        embedded.check_mongomock()
+        embedded_speedups.check_mongomock()
 
 
-@pytest.mark.parametrize(("kind", "at_most"), [("patched", 2), ("bare", None)])
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 2), ("lock only", None), ("bare", None)])
 def test_an_aggregation_starting_with_a_match_copies_only_what_it_matches(monkeypatch, kind, at_most):
     """The worker reads a job's inspection and its batch with one $match on _id and a $lookup."""
     things = collection(kind)
@@ -191,12 +198,11 @@ def test_an_aggregation_starting_with_a_match_copies_only_what_it_matches(monkey
     assert count.calls <= at_most if at_most is not None else count.calls >= SIZE
 
 
-@pytest.mark.parametrize(("kind", "at_most"), [("patched", 3), ("bare", None)])
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 3), ("lock only", None), ("bare", None)])
 def test_an_insert_under_a_partial_unique_index_reads_only_its_key(monkeypatch, kind, at_most):
     """One active certificate per batch, one notification per dedupe key: partial unique indexes,
     checked on every insert. The rule holds either way; only the patched check stays flat."""
-    client = embedded.LockedMongoClient(tz_aware=True) if kind == "patched" else mongomock.MongoClient(tz_aware=True)
-    things = client["db"]["certificates"]
+    things = CLIENTS[kind](tz_aware=True)["db"]["certificates"]
     things.insert_many([{"_id": n, "group": n, "state": "active"} for n in range(SIZE)])
     things.create_index("group", unique=True, partialFilterExpression={"state": "active"})
     things.insert_one({"_id": "a", "group": -9, "state": "active"})
@@ -212,7 +218,7 @@ def test_an_insert_under_a_partial_unique_index_reads_only_its_key(monkeypatch, 
     assert count.calls <= at_most * 3 if at_most is not None else count.calls >= SIZE
 
 
-@pytest.mark.parametrize(("kind", "at_most"), [("patched", 3), ("bare", None)])
+@pytest.mark.parametrize(("kind", "at_most"), [("patched", 3), ("lock only", None), ("bare", None)])
 def test_a_claim_takes_the_due_job_first_without_visiting_the_backlog(monkeypatch, kind, at_most):
     """1,000 jobs due (a backlog): the claim finds the longest-waiting one by its due time."""
     things = collection(kind)
@@ -222,7 +228,7 @@ def test_a_claim_takes_the_due_job_first_without_visiting_the_backlog(monkeypatc
         things.update_one({"_id": n}, {"$set": {"at": start + timedelta(seconds=(n * 7919) % SIZE)}})
     claim = {"status": {"$in": ["pending", "failed"]}, "at": {"$lte": start + timedelta(days=1)}}
     things.find_one_and_update(claim, {"$set": {"status": "processing"}}, sort=[("at", 1)])  # builds the order
-    count = Counter(monkeypatch, (mongomock.collection, "filter_applies"), (embedded, "_passes"))
+    count = Counter(monkeypatch, (mongomock.collection, "filter_applies"), (embedded_speedups, "_passes"))
 
     claimed = things.find_one_and_update(claim, {"$set": {"status": "processing"}}, sort=[("at", 1)])
 
@@ -236,7 +242,7 @@ def test_claims_in_order_agree_with_mongomock_through_random_writes():
 
     rng = random.Random(11)
     start = datetime(2026, 1, 1)
-    clients = [embedded.LockedMongoClient(tz_aware=True), mongomock.MongoClient(tz_aware=True)]
+    clients = [embedded_speedups.SpedUpMongoClient(tz_aware=True), mongomock.MongoClient(tz_aware=True)]
     stores = [client["db"]["jobs"] for client in clients]
     statuses = ["pending", "failed", "processing", "success"]
     for step in range(600):

@@ -1,13 +1,16 @@
-"""The embedded (mongomock) client can be shared by the web server's and the worker's threads."""
+"""The embedded (mongomock) client can be shared by the web server's and the worker's threads,
+with the speed-ups (core/embedded_speedups.py) and without them: the lock does not depend on them."""
 
 from __future__ import annotations
 
 import sys
 import threading
 
+import mongoengine
 import pytest
 from pymongo import ReturnDocument
 
+from core import mongo
 from tests.conftest import MONGODB_TEST_URI
 
 pytestmark = pytest.mark.skipif(bool(MONGODB_TEST_URI), reason="about the embedded client only")
@@ -24,6 +27,14 @@ def threads_switch_often():
     sys.setswitchinterval(1e-6)
     yield
     sys.setswitchinterval(interval)
+
+
+@pytest.fixture(params=[True, False], ids=["speed-ups on", "speed-ups off"])
+def store(request, settings, mongodb):
+    """The embedded database as the app connects to it, with EMBEDDED_SPEEDUPS on and off."""
+    settings.EMBEDDED_SPEEDUPS = request.param
+    mongo.connect("", "agriqcert_test")
+    return mongoengine.get_db()
 
 
 def race(target, threads: int = THREADS) -> list[BaseException]:
@@ -45,8 +56,8 @@ def race(target, threads: int = THREADS) -> list[BaseException]:
     return errors
 
 
-def test_racing_threads_claim_every_document_exactly_once(mongodb):
-    jobs = mongodb["race_jobs"]
+def test_racing_threads_claim_every_document_exactly_once(store):
+    jobs = store["race_jobs"]
     jobs.insert_many([{"n": n, "status": "pending"} for n in range(DOCUMENTS)])
     claims: dict[int, list[int]] = {i: [] for i in range(THREADS)}
 
@@ -71,8 +82,8 @@ def test_racing_threads_claim_every_document_exactly_once(mongodb):
     assert sum(1 for per_thread in claims.values() if per_thread) > 1, "the threads did not actually race"
 
 
-def test_iterating_a_cursor_while_other_threads_insert_and_delete_does_not_break(mongodb):
-    docs = mongodb["race_docs"]
+def test_iterating_a_cursor_while_other_threads_insert_and_delete_does_not_break(store):
+    docs = store["race_docs"]
     docs.insert_many([{"n": n} for n in range(2000)])
 
     def read_or_write(index: int) -> None:
