@@ -245,7 +245,7 @@ NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 180, Bounds
 # In the embedded mode the web server runs the worker in background threads.
 EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", True)
 
-# Credentials (certificates/credentials.py) and the issuer (issuance/inji/).
+# Credentials (certificates/credential_document.py) and the issuer (issuance/inji/).
 CREDENTIAL_VALIDITY_DAYS = env_int("CREDENTIAL_VALIDITY_DAYS", 365, Bounds(1, 3650))
 INJI_MOCK_MODE = env_bool("INJI_MOCK_MODE", True)
 # Inji Certify's base URL (with its servlet path, e.g. https://certify.example.org/v1/certify). Every

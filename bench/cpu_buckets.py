@@ -24,7 +24,7 @@ BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("odm", ("/mongoengine/", "/bson/")),
     (
         "signing",
-        ("/certificates/jsonld.py", "/certificates/proofs.py", "/pyld/", "/cryptography/", "/jwt/", "/inji/holder.py"),
+        ("/credentials/jsonld.py", "/credentials/proofs.py", "/pyld/", "/cryptography/", "/jwt/", "/inji/holder.py"),
     ),
     ("http", ("/requests/", "/urllib3/", "/http/client.py", "/socket.py", "/ssl.py", "/email/")),
     ("sql", ("/django/db/",)),

@@ -33,12 +33,12 @@ import django  # noqa: E402
 
 django.setup()
 
-from certificates.credentials import xsd_datetime  # noqa: E402
-from certificates.jsonld import document_loader  # noqa: E402
-from certificates.proofs import sign_ed25519_2020, verify_proof  # noqa: E402
+from certificates.credential_document import xsd_datetime  # noqa: E402
 from certificates.signing import local_signing_key  # noqa: E402
-from certificates.verification import verify_credential  # noqa: E402
 from core.clock import utcnow  # noqa: E402
+from credentials.jsonld import document_loader  # noqa: E402
+from credentials.proofs import sign_ed25519_2020, verify_proof  # noqa: E402
+from credentials.verification import verify_credential  # noqa: E402
 from issuance.inji.mock import issue  # noqa: E402
 from tests.factories import make_batch, make_inspection  # noqa: E402
 

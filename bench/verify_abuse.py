@@ -50,9 +50,9 @@ def hostile_inputs(credential: dict) -> dict[str, dict]:
 
 
 def verify_as_the_api_does(body: dict) -> str:
-    from certificates.limits import UnreadableCredential, check_document, parse_json
-    from certificates.qr import decode_pixelpass
-    from certificates.verification import verify_credential
+    from credentials.limits import UnreadableCredential, check_document, parse_json
+    from credentials.qr import decode_pixelpass
+    from credentials.verification import verify_credential
 
     try:
         if "qr" in body:

@@ -13,11 +13,11 @@ from django.views.decorators.http import require_POST
 from certificates.lifecycle import may_revoke, revoke
 from certificates.lookup import find_certificate
 from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, Inspection, InspectionOutcome
-from certificates.qr import qr_if_it_fits
 from certificates.trust import public_policy
-from certificates.verification import verify_credential
 from core.admin_pages import confirm_or_run, paginate, query_string, render, requires_permission, sort_key
 from core.documents import get_document_or_404
+from credentials.qr import qr_if_it_fits
+from credentials.verification import verify_credential
 
 
 def _by_id(document: type, object_id: str):

@@ -15,7 +15,6 @@ from certificates import lifecycle
 from certificates.access import batch_for, certificate_for, visible_batches, visible_certificates
 from certificates.lifecycle import Answer, Problem
 from certificates.models import Batch, BatchStatus, Inspection
-from certificates.qr import QRDecodeError, decode_pixelpass, qr_if_it_fits
 from certificates.serializers import (
     BatchSerializer,
     CertificateSerializer,
@@ -26,8 +25,9 @@ from certificates.serializers import (
 )
 from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy
-from certificates.verification import verify_credential
 from core.pagination import Pages
+from credentials.qr import QRDecodeError, decode_pixelpass, qr_if_it_fits
+from credentials.verification import verify_credential
 
 
 def paginated(view: APIView, request, queryset, serializer_class) -> Response:

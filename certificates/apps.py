@@ -6,8 +6,8 @@ class CertificatesConfig(AppConfig):
 
     def ready(self) -> None:
         from certificates.models import Batch, Certificate, Inspection, StatusList
-        from certificates.pyld_threads import make_thread_safe
         from core import mongo
+        from credentials.pyld_threads import make_thread_safe
 
         make_thread_safe()
         mongo.register(Batch, Inspection, Certificate, StatusList)

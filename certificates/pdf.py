@@ -12,9 +12,9 @@ from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfgen import canvas
 
 from certificates.models import Certificate, CertificateStatus
-from certificates.qr import certificate_qr
-from certificates.verification import certified_goods
 from certificates.words import describe_goods
+from credentials.qr import certificate_qr
+from credentials.verification import certified_goods
 
 QR_SIZE = 9 * cm
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from certificates.limits import MAX_QR_TEXT_CHARS, UnreadableCredential, check_document
 from certificates.models import QUANTITY_UNITS, Certificate, InspectionOutcome
 from certificates.validators import (
     FOREIGN_MATTER_PERCENT,
@@ -18,6 +17,7 @@ from certificates.validators import (
     validate_country,
     validate_hs_code,
 )
+from credentials.limits import MAX_QR_TEXT_CHARS, UnreadableCredential, check_document
 
 
 class CountryField(serializers.CharField):

@@ -18,8 +18,8 @@ from urllib.parse import quote, urlsplit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 
-from certificates.keys import SigningKey, load_or_create_key_file, public_key_multibase, read_public_keys
-from certificates.proofs import sign_ed25519_2020
+from credentials.keys import SigningKey, load_or_create_key_file, public_key_multibase, read_public_keys
+from credentials.proofs import sign_ed25519_2020
 
 
 def local_signing_key() -> SigningKey:

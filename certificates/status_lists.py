@@ -18,7 +18,7 @@ from django.conf import settings
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from certificates.credentials import contexts, xsd_datetime
+from certificates.credential_document import contexts, xsd_datetime
 from certificates.models import Certificate, IssuedVia, StatusList
 from certificates.signing import local_signing_key, sign
 from core.clock import utcnow

@@ -10,8 +10,8 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from certificates import signing
-from certificates.jsonld import own_context
 from certificates.status_lists import status_list_credential
+from credentials.jsonld import own_context
 
 
 @require_GET

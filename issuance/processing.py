@@ -14,8 +14,8 @@ from enum import StrEnum
 
 from certificates.lifecycle import CredentialIdTaken, mark_certified, store_active
 from certificates.models import Batch, BatchStatus, Certificate, Inspection
-from certificates.qr import QRTooDense, check_scannable
 from core.clock import utcnow
+from credentials.qr import QRTooDense, check_scannable
 from issuance import queue
 from issuance.inji import IssuedCredential, IssuerError, PermanentIssuerError, issue_credential
 from issuance.models import ErrorKind, IssuanceJob

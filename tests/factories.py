@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from certificates.keys import SigningKey
 from certificates.models import Batch, Inspection
 from core.clock import utcnow
+from credentials.keys import SigningKey
 
 
 def make_batch(number: str = "RICE-2026-001", **fields) -> Batch:
@@ -78,7 +78,7 @@ def run_due_jobs(issue=None) -> int:
 def forge(credential: dict, *, product: str = "FORGED") -> dict:
     """`credential` re-signed by a stranger's fresh did:key with a product of their choosing: a
     signature that verifies, from an issuer nobody trusts."""
-    from certificates.proofs import sign_ed25519_2020
+    from credentials.proofs import sign_ed25519_2020
 
     stranger = SigningKey.from_private_key(Ed25519PrivateKey.generate())
     forged = copy.deepcopy(credential)

@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 from jwt.api_jws import PyJWS
 
-from certificates.keys import SigningKey, multibase_decode
-from certificates.proofs import sign_ed25519_2020
+from credentials.keys import SigningKey, multibase_decode
+from credentials.proofs import sign_ed25519_2020
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

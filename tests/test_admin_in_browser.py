@@ -71,7 +71,7 @@ def test_an_operator_finds_filters_and_retries_jobs(browser, live_server, admin_
 
 
 def test_the_qr_codes_on_the_admin_and_public_pages_scan(browser, live_server, admin_user, batch):
-    from certificates.qr import decode_pixelpass
+    from credentials.qr import decode_pixelpass
     from tests.browser import read_qr
     from tests.factories import issue_certificate, make_inspection
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from certificates.qr import encode_pixelpass
+from credentials.qr import encode_pixelpass
 from tests.factories import forge, issue_certificate, make_inspection
 
 pytestmark = pytest.mark.django_db

@@ -13,17 +13,17 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 
-from certificates import jsonld
-from certificates.jsonld import (
+from certificates.signing import local_signing_key
+from certificates.status_lists import status_list_credential
+from credentials import jsonld
+from credentials.jsonld import (
     CanonicalisationError,
     UndefinedTerm,
     canonical_nquads,
     canonicalise,
     canonicalise_proof_and_document,
 )
-from certificates.proofs import sign_ed25519_2020, verify_proof
-from certificates.signing import local_signing_key
-from certificates.status_lists import status_list_credential
+from credentials.proofs import sign_ed25519_2020, verify_proof
 from issuance.inji import certify_claims
 from tests.factories import issue_certificate, make_batch, make_inspection
 
@@ -33,7 +33,7 @@ VECTORS = Path(__file__).parent / "vectors" / "rdf-canon"
 def vectors() -> list:
     """Every RDFC-1.0 evaluation test but test074, the poison clique that a conforming implementation
     must refuse for its cost: pyoxigraph has no such limit, so nothing reaches it with blank nodes
-    linked to each other — certificates/limits.py refuses explicit blank-node identifiers, and
+    linked to each other — credentials/limits.py refuses explicit blank-node identifiers, and
     without them JSON-LD's blank nodes form a tree."""
     with (VECTORS / "manifest.csv").open(encoding="utf-8") as manifest:
         rows = [row for row in csv.DictReader(manifest) if row["rdfc10"] == "TRUE"]

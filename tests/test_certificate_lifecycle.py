@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError as NotUniqueError
 
 from certificates import lifecycle
 from certificates.models import Batch, Certificate
-from certificates.verification import verify_credential
+from credentials.verification import verify_credential
 from issuance import processing
 from notifications.models import Notification
 from tests.factories import issue_certificate, make_inspection, run_due_jobs

@@ -1,7 +1,7 @@
 """Concurrent jobs sign and verify credentials at once (the worker runs jobs in threads).
 
 Canonicalisation goes through pyoxigraph for these credentials; run again through PyLD (as for
-a credential with an inline context), this is the test of certificates/pyld_threads.py: without it,
+a credential with an inline context), this is the test of credentials/pyld_threads.py: without it,
 PyLD's shared context caches break ("KeyError", "jsonld.NormalizeError") when threads interleave.
 """
 
@@ -12,8 +12,8 @@ import threading
 
 import pytest
 
-from certificates import jsonld
-from certificates.verification import verify_credential
+from credentials import jsonld
+from credentials.verification import verify_credential
 from issuance.inji.mock import issue
 from tests.factories import make_batch, make_inspection
 

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from pyld import jsonld
 
-from certificates.credentials import build_credential, credential_id
-from certificates.jsonld import canonicalise, document_loader, own_context
+from certificates.credential_document import build_credential, credential_id
 from core.clock import utcnow
+from credentials.jsonld import canonicalise, document_loader, own_context
 from tests.factories import make_inspection
 
 
@@ -65,7 +65,7 @@ def test_validity_follows_the_configured_number_of_days(batch, settings):
 
 
 def test_a_verifier_whose_clock_is_behind_still_sees_a_fresh_certificate_as_valid(batch):
-    from certificates.verification import verify_credential
+    from credentials.verification import verify_credential
     from tests.factories import issue_certificate
 
     credential = issue_certificate(make_inspection(batch)).credential
@@ -141,7 +141,7 @@ def test_the_context_is_served_at_the_url_credentials_name(client, batch):
 
 
 def test_credentials_name_the_configured_context_url_and_still_verify_offline(batch, settings):
-    from certificates.verification import verify_credential
+    from credentials.verification import verify_credential
     from tests.factories import issue_certificate
 
     settings.CREDENTIAL_CONTEXT_URL = "https://contexts.agriqcert.example/agriqcert/v1"

@@ -10,7 +10,7 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 
-from certificates.qr import decode_pixelpass
+from credentials.qr import decode_pixelpass
 from issuance.worker import Worker
 from tests.browser import read_qr, start_browser, wait_for
 from tests.browser import screenshot as take_screenshot

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from certificates.models import Batch, Inspection
-from certificates.qr import encode_pixelpass
+from credentials.qr import encode_pixelpass
 from issuance.models import IssuanceJob
 from tests.factories import forge, issue_certificate, make_batch, make_inspection
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from certificates.jsonld import document_loader
 from certificates.status_lists import status_list_credential
+from credentials.jsonld import document_loader
 from tests.factories import issue_certificate, make_inspection
 
 VERIFIER = Path(__file__).parent / "independent"
@@ -59,9 +59,9 @@ def test_the_status_list_credential_verifies_with_jsonld_signatures(certificate,
 
 
 def test_an_undefined_term_is_refused_there_and_here_alike(certificate, tmp_path):
-    from certificates.jsonld import UndefinedTerm
     from certificates.signing import sign
-    from certificates.verification import verify_credential
+    from credentials.jsonld import UndefinedTerm
+    from credentials.verification import verify_credential
 
     document = {k: v for k, v in certificate.credential.items() if k != "proof"}
     document["credentialSubject"]["colour"] = "golden"  # no context defines it

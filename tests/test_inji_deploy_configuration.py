@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.management import call_command
 
-from certificates.credentials import contexts
+from certificates.credential_document import contexts
 from issuance.inji import certify_claims
 from issuance.inji.configuration import CLAIMS, template
 from tests.factories import make_inspection

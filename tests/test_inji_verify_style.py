@@ -226,7 +226,7 @@ def test_rotations_at_the_same_time_retire_every_key_that_ever_signed(tmp_path):
     """Two operators rotating at once: each key that was ever current ends up published."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from certificates.keys import load_or_create_key_file, public_key_multibase, read_public_keys, rotate_key_file
+    from credentials.keys import load_or_create_key_file, public_key_multibase, read_public_keys, rotate_key_file
 
     key_file, retired = tmp_path / "issuer.key", tmp_path / "issuer.key.retired"
     first = load_or_create_key_file(key_file)

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from certificates import signing
-from certificates.keys import load_or_create_key_file
-from certificates.verification import verify_credential
+from credentials.keys import load_or_create_key_file
+from credentials.verification import verify_credential
 from issuance.inji import issue_credential
 from tests.factories import make_inspection
 
@@ -43,7 +43,7 @@ def test_the_key_survives_a_restart(tmp_path):
 def test_workers_starting_together_share_one_key(tmp_path):
     path = tmp_path / "shared.key"
     script = (
-        "import sys; from pathlib import Path; from certificates.keys import load_or_create_key_file; "
+        "import sys; from pathlib import Path; from credentials.keys import load_or_create_key_file; "
         "print(load_or_create_key_file(Path(sys.argv[1])).did)"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -13,8 +13,8 @@ from pymongo.errors import AutoReconnect, OperationFailure
 
 from certificates.lifecycle import revoke
 from certificates.models import Batch, Certificate
-from certificates.verification import verify_credential
 from core import embedded, indexes, mongo
+from credentials.verification import verify_credential
 from issuance.models import IssuanceJob, JobStatus
 from issuance.worker import Worker
 from notifications.models import Notification

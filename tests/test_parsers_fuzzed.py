@@ -10,9 +10,9 @@ import cbor2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from certificates.limits import UnreadableCredential, check_cbor
-from certificates.qr import decode_pixelpass
-from certificates.verification import read_credential, verify_credential
+from credentials.limits import UnreadableCredential, check_cbor
+from credentials.qr import decode_pixelpass
+from credentials.verification import read_credential, verify_credential
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 

@@ -10,8 +10,8 @@ import cbor2
 import pytest
 import segno
 
-from certificates import qr
-from certificates.qr import QRDecodeError, QRTooDense, certificate_qr, decode_pixelpass, encode_pixelpass, qr_version
+from credentials import qr
+from credentials.qr import QRDecodeError, QRTooDense, certificate_qr, decode_pixelpass, encode_pixelpass, qr_version
 from tests.factories import issue_certificate, make_inspection
 
 

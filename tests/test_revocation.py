@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from certificates.lifecycle import revoke
 from certificates.models import Batch, BatchStatus, CertificateStatus
 from certificates.status_lists import LIST_SIZE, allocate_entry, bit_is_set, encode_bitstring
-from certificates.verification import verify_credential
+from credentials.verification import verify_credential
 from tests.factories import issue_certificate, make_batch, make_inspection
 
 pytestmark = pytest.mark.django_db  # revocations notify people, who are Django users
@@ -71,7 +71,7 @@ def test_the_status_list_credential_is_served_signed_and_verifiable(certificate,
 
 
 def test_a_tampered_status_list_is_not_trusted(certificate, monkeypatch):
-    from certificates import verification
+    from credentials import verification
 
     original = verification.status_list_credential
 

@@ -17,9 +17,9 @@ import cbor2
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from certificates import jsonld as our_jsonld
-from certificates import keys
-from certificates.verification import verify_credential
+from credentials import jsonld as our_jsonld
+from credentials import keys
+from credentials.verification import verify_credential
 from tests.factories import issue_certificate, make_inspection
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from certificates.qr import encode_pixelpass
+from credentials.qr import encode_pixelpass
 from tests.commands import ROOT, manage
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -26,8 +26,8 @@ def signed_file(tmp_path_factory) -> Path:
     script = """
 import json, sys
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from certificates.keys import SigningKey
-from certificates.proofs import sign_ed25519_2020
+from credentials.keys import SigningKey
+from credentials.proofs import sign_ed25519_2020
 key = SigningKey.from_private_key(Ed25519PrivateKey.generate())
 doc = json.load(open(sys.argv[1]))
 doc.pop("proof")

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from certificates.dids import did_web_url
-from certificates.keys import SigningKey, private_key_from_multibase, public_key_from_multibase
-from certificates.proofs import sign_ed25519_2020
 from certificates.trust import VerificationPolicy
-from certificates.verification import verify_credential
 from core.clock import utcnow
+from credentials.dids import did_web_url
+from credentials.keys import SigningKey, private_key_from_multibase, public_key_from_multibase
+from credentials.proofs import sign_ed25519_2020
+from credentials.verification import verify_credential
 from tests.factories import issue_certificate, make_inspection
 
 VECTORS = Path(__file__).parent / "vectors"

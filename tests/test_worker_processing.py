@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from certificates.models import Batch, BatchStatus, Certificate
-from certificates.verification import verify_credential
 from core.clock import utcnow
+from credentials.verification import verify_credential
 from issuance import queue
 from issuance.inji import PermanentIssuerError, TransientIssuerError
 from issuance.inji.mock import issue as mock_issue

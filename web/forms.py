@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 
-from certificates.limits import MAX_CREDENTIAL_BYTES
 from certificates.models import QUANTITY_UNITS, InspectionOutcome
 from certificates.validators import (
     FOREIGN_MATTER_PERCENT,
@@ -17,6 +16,7 @@ from certificates.validators import (
     validate_country,
     validate_hs_code,
 )
+from credentials.limits import MAX_CREDENTIAL_BYTES
 
 
 class CountryField(forms.CharField):

@@ -26,12 +26,12 @@ from certificates.access import (
 from certificates.lifecycle import Answer, Problem
 from certificates.models import Certificate, Inspection
 from certificates.pdf import certificate_pdf
-from certificates.qr import qr_if_it_fits
 from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy
-from certificates.verification import UnreadableCredential, read_credential, verify_credential
 from certificates.words import describe_goods
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff
+from credentials.qr import qr_if_it_fits
+from credentials.verification import UnreadableCredential, read_credential, verify_credential
 from issuance.api import issuance_status
 from notifications.access import mark_all_read, notifications_for
 from web.forms import BatchForm, InspectionForm, VerifyForm

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from certificates.credentials import credential_subject
+from certificates.credential_document import credential_subject
 from certificates.models import Batch, Inspection
 from issuance.inji.errors import IssuerError, PermanentIssuerError, TransientIssuerError
 from issuance.inji.result import IssuedCredential

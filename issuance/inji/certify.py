@@ -35,11 +35,11 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
-from certificates.credentials import credential_id
+from certificates.credential_document import credential_id
 from certificates.models import IssuedVia
 from certificates.trust import VerificationPolicy
-from certificates.verification import verify_credential
 from core.clock import utcnow
+from credentials.verification import verify_credential
 from issuance.inji.errors import PermanentIssuerError, TransientIssuerError
 from issuance.inji.holder import HolderKey, holder_key
 from issuance.inji.result import IssuedCredential

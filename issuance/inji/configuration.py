@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from certificates.credentials import CREDENTIAL_TYPE, contexts
+from certificates.credential_document import CREDENTIAL_TYPE, contexts
 
 TEMPLATE = Path(settings.BASE_DIR) / "deploy" / "inji" / "AgriQualityCertificate.vm"
 CONTEXT_PLACEHOLDER = "@@AGRIQCERT_CONTEXT_URL@@"

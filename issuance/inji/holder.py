@@ -22,7 +22,7 @@ from django.conf import settings
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 from jwt.api_jws import PyJWS
 
-from certificates.keys import ED25519_PUB_MULTICODEC, multibase_encode
+from credentials.keys import ED25519_PUB_MULTICODEC, multibase_encode
 
 P256_PUB_MULTICODEC = b"\x80\x24"
 PROOF_TYP = "openid4vci-proof+jwt"

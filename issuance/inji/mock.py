@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from certificates.credentials import build_credential, credential_id, xsd_datetime
+from certificates.credential_document import build_credential, credential_id, xsd_datetime
 from certificates.models import Batch, Inspection, IssuedVia
 from certificates.signing import local_signing_key, sign
 from certificates.status_lists import allocate_entry, parse_entry

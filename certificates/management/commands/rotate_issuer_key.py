@@ -3,8 +3,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from certificates.keys import KeyFormatError, rotate_key_file
 from certificates.signing import retired_keys_file, web_did
+from credentials.keys import KeyFormatError, rotate_key_file
 
 
 class Command(BaseCommand):

@@ -3,9 +3,9 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from certificates.limits import MAX_CREDENTIAL_BYTES
 from certificates.trust import operator_policy
-from certificates.verification import UnreadableCredential, read_credential, verify_credential
+from credentials.limits import MAX_CREDENTIAL_BYTES
+from credentials.verification import UnreadableCredential, read_credential, verify_credential
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 MARKS = {True: "ok", False: "FAIL", None: "unknown"}

@@ -15,8 +15,8 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from certificates.jsonld import canonicalise_proof_and_document, canonicalise_with_pyld
-from certificates.keys import KeyFormatError, SigningKey, multibase_decode, multibase_encode
+from credentials.jsonld import canonicalise_proof_and_document, canonicalise_with_pyld
+from credentials.keys import KeyFormatError, SigningKey, multibase_decode, multibase_encode
 
 ED25519_2020 = "Ed25519Signature2020"
 DATA_INTEGRITY = "DataIntegrityProof"
@@ -92,7 +92,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # PyLD escaped \t, \
 
 
 def _control_characters(value: Any) -> bool:
-    """Whether any string in the document (bounded by certificates/limits.py) has one."""
+    """Whether any string in the document (bounded by credentials/limits.py) has one."""
     if isinstance(value, str):
         return _CONTROL.search(value) is not None
     if isinstance(value, dict):

@@ -53,7 +53,7 @@ def make_thread_safe() -> None:
     installed = importlib.metadata.version("PyLD")
     if installed != PATCHED_VERSION:
         raise ImproperlyConfigured(
-            f"certificates/pyld_threads.py replaces PyLD {PATCHED_VERSION}'s shared caches, but PyLD {installed} is "
+            f"credentials/pyld_threads.py replaces PyLD {PATCHED_VERSION}'s shared caches, but PyLD {installed} is "
             f"installed: install PyLD=={PATCHED_VERSION} (requirements.txt) or re-check the patch against it."
         )
     for name in CACHES:

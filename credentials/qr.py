@@ -19,7 +19,7 @@ import segno
 import segno.consts
 import segno.encoder
 
-from certificates.limits import (
+from credentials.limits import (
     MAX_QR_TEXT_CHARS,
     UnreadableCredential,
     check_cbor,
@@ -49,7 +49,7 @@ def _compressed(credential: dict) -> bytes:
 
 
 def decode_pixelpass(text: str) -> dict:
-    """Decode PixelPass QR text back into the credential it carries, within certificates/limits.py."""
+    """Decode PixelPass QR text back into the credential it carries, within credentials/limits.py."""
     text = text.strip()
     if not text:
         raise QRDecodeError("empty: there is no QR text")

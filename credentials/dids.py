@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from certificates.keys import KeyFormatError, public_key_from_multibase
+from credentials.keys import KeyFormatError, public_key_from_multibase
 
 HTTP_TIMEOUT_SECONDS = 5
 

@@ -28,6 +28,7 @@ from django.conf import settings
 from pyld import BUNDLED_CONTEXTS, FrozenDocumentLoader, jsonld
 
 CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
+OWN_CONTEXT = Path(__file__).resolve().parent.parent / "certificates" / "contexts" / "agriqcert-v1.jsonld"
 CONTEXT_PATH = "/contexts/agriqcert/v1"
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
 ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
@@ -43,7 +44,7 @@ def context_url() -> str:
 
 
 def own_context() -> dict:
-    return _read(CONTEXTS_DIR / "agriqcert-v1.jsonld")
+    return _read(OWN_CONTEXT)
 
 
 @cache
@@ -58,7 +59,7 @@ def _loader(*own_urls: str) -> FrozenDocumentLoader:
     documents: dict[str, Any] = dict(BUNDLED_CONTEXTS)
     documents[EXAMPLES_V2] = CONTEXTS_DIR / "credentials-examples-v2.jsonld"
     for url in own_urls:
-        documents[url] = CONTEXTS_DIR / "agriqcert-v1.jsonld"
+        documents[url] = OWN_CONTEXT
     return FrozenDocumentLoader(documents=documents)
 
 

@@ -16,15 +16,15 @@ from functools import lru_cache
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from certificates.dids import HTTP_TIMEOUT_SECONDS, KeyResolutionError, resolve_key
-from certificates.jsonld import CanonicalisationError
-from certificates.limits import UnreadableCredential, check_document, parse_json
-from certificates.proofs import ProofError, single_proof, verify_proof
-from certificates.qr import decode_pixelpass
 from certificates.signing import local_verification_keys
 from certificates.status_lists import bit_is_set, parse_entry, status_list_credential
 from certificates.trust import VerificationPolicy, describe_issuer, public_policy
 from core.clock import utcnow
+from credentials.dids import HTTP_TIMEOUT_SECONDS, KeyResolutionError, resolve_key
+from credentials.jsonld import CanonicalisationError
+from credentials.limits import UnreadableCredential, check_document, parse_json
+from credentials.proofs import ProofError, single_proof, verify_proof
+from credentials.qr import decode_pixelpass
 
 
 @dataclass
