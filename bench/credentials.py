@@ -35,10 +35,10 @@ django.setup()
 
 from certificates.credential_document import xsd_datetime  # noqa: E402
 from certificates.signing import local_signing_key  # noqa: E402
+from certificates.trust import verify as verify_certificate  # noqa: E402
 from core.clock import utcnow  # noqa: E402
 from credentials.jsonld import document_loader  # noqa: E402
 from credentials.proofs import sign_ed25519_2020, verify_proof  # noqa: E402
-from credentials.verification import verify_credential  # noqa: E402
 from issuance.inji.mock import issue  # noqa: E402
 from tests.factories import make_batch, make_inspection  # noqa: E402
 
@@ -95,7 +95,7 @@ def main() -> None:
     batch = make_batch("BENCH-1")
     inspection = make_inspection(batch)
     credential = issue(batch, inspection, certificate_key="bench:0").document
-    assert verify_credential(credential).valid
+    assert verify_certificate(credential).valid
 
     key = local_signing_key()
     unsigned = {k: v for k, v in credential.items() if k != "proof"}
@@ -110,7 +110,7 @@ def main() -> None:
         issue(batch, inspection, certificate_key="bench:0")
 
     def verify_full() -> None:
-        verify_credential(credential)
+        verify_certificate(credential)
 
     ours = {
         "sign": rate(sign, args.seconds),

@@ -6,8 +6,11 @@ class CertificatesConfig(AppConfig):
 
     def ready(self) -> None:
         from certificates.models import Batch, Certificate, Inspection, StatusList
+        from certificates.vocabulary import bundled_contexts
         from core import mongo
+        from credentials.jsonld import bundle_contexts
         from credentials.pyld_threads import make_thread_safe
 
         make_thread_safe()
+        bundle_contexts(bundled_contexts)
         mongo.register(Batch, Inspection, Certificate, StatusList)

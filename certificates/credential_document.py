@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 
 from certificates.models import Batch, Inspection
-from credentials.jsonld import CREDENTIALS_V2, ED25519_2020, context_url
+from certificates.vocabulary import context_url
+from credentials.jsonld import CREDENTIALS_V2, ED25519_2020
 
 CREDENTIAL_TYPE = "AgriQualityCertificate"
 # validFrom lies this far before the signing time: a verifier whose clock is a few seconds (or

@@ -12,9 +12,8 @@ from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfgen import canvas
 
 from certificates.models import Certificate, CertificateStatus
-from certificates.words import describe_goods
+from certificates.words import certified_goods, describe_goods
 from credentials.qr import certificate_qr
-from credentials.verification import certified_goods
 
 QR_SIZE = 9 * cm
 

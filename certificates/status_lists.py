@@ -7,9 +7,7 @@ revoked indexes, signed by the local issuer key and served at status_list_url(li
 
 from __future__ import annotations
 
-import base64
 import copy
-import gzip
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
@@ -22,8 +20,8 @@ from certificates.credential_document import contexts, xsd_datetime
 from certificates.models import Certificate, IssuedVia, StatusList
 from certificates.signing import local_signing_key, sign
 from core.clock import utcnow
+from credentials.status_list import LIST_SIZE, encode_bitstring
 
-LIST_SIZE = 131_072
 STATUS_PATH = "/credentials/status/"
 
 
@@ -73,6 +71,15 @@ def parse_entry(entry: dict) -> tuple[str, int] | None:
     return url[len(prefix) :], int(entry["statusListIndex"])
 
 
+def held_status_list(url: str) -> tuple[bool, dict | None]:
+    """Whether `url` names one of this deployment's status lists, and that list as served (None
+    when this process does not hold it: another embedded process does)."""
+    prefix = settings.SITE_URL + STATUS_PATH
+    if not url.startswith(prefix):
+        return False, None
+    return True, status_list_credential(url[len(prefix) :])
+
+
 class PublishError(Exception):
     """The issuer did not take the revocation; the message says why, with no secret in it."""
 
@@ -102,23 +109,6 @@ def publish_revocation(certificate: Certificate, now: datetime) -> str | None:
     except PublishError as exc:
         return str(exc)[:1000]
     return None
-
-
-def encode_bitstring(revoked: list[int], size: int = LIST_SIZE) -> str:
-    bits = bytearray(size // 8)
-    for index in revoked:
-        bits[index // 8] |= 0x80 >> (index % 8)  # the spec's bit order: index 0 is the leftmost bit
-    return "u" + base64.urlsafe_b64encode(gzip.compress(bytes(bits), mtime=0)).decode().rstrip("=")
-
-
-def bit_is_set(encoded_list: str, index: int) -> bool:
-    if not encoded_list.startswith("u"):
-        raise ValueError("encodedList is not multibase base64url (it should start with 'u')")
-    data = encoded_list[1:]
-    bits = gzip.decompress(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
-    if index >= len(bits) * 8:
-        raise ValueError(f"index {index} is beyond the status list's {len(bits) * 8} entries")
-    return bool(bits[index // 8] & (0x80 >> (index % 8)))
 
 
 def status_list_credential(list_id: str) -> dict | None:

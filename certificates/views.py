@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from certificates import signing
 from certificates.status_lists import status_list_credential
-from credentials.jsonld import own_context
+from certificates.vocabulary import own_context
 
 
 @require_GET

@@ -49,3 +49,39 @@ def describe_goods(certifies: dict | None) -> list[tuple[str, str]] | None:
         grade = f", {grade}" if grade.lower().startswith("grade") else f", grade {grade}" if grade else ""
         rows.append(("Inspection result", f"{str(certifies['outcome']).capitalize()}{grade}"))
     return rows
+
+
+def certified_goods(document: dict) -> dict | None:
+    """The goods and inspection an AgriQualityCertificate attests, as plain values for people."""
+    subject = document.get("credentialSubject")
+    if not isinstance(subject, dict) or not isinstance(subject.get("assessedProduct"), dict):
+        return None
+    product = subject["assessedProduct"]
+    assessment = subject.get("assessment") if isinstance(subject.get("assessment"), dict) else {}
+    quantity = product.get("quantity") if isinstance(product.get("quantity"), dict) else {}
+    exporter = subject.get("exporter") if isinstance(subject.get("exporter"), dict) else {}
+    agency = assessment.get("assessingAgency") if isinstance(assessment.get("assessingAgency"), dict) else {}
+    values = {
+        "batch_number": product.get("batchNumber"),
+        "product": product.get("product"),
+        "variety": product.get("variety"),
+        "quantity": quantity.get("value"),
+        "unit": quantity.get("unit"),
+        "origin_country": product.get("originCountry"),
+        "destination_country": product.get("destinationCountry"),
+        "exporter": exporter.get("name"),
+        "inspected_by": agency.get("name"),
+        "inspected_on": assessment.get("assessmentDate"),
+        "outcome": assessment.get("outcome"),
+        "grade": assessment.get("grade"),
+    }
+    goods = {key: value for key, value in values.items() if isinstance(value, str | int | float) and value != ""}
+    readings = [
+        (metric.get("metricName"), metric.get("measure", {}).get("value"), metric.get("measure", {}).get("unit"))
+        for metric in assessment.get("declaredValues", [])
+        if isinstance(metric, dict) and isinstance(metric.get("measure"), dict)
+    ]
+    goods["readings"] = [
+        list(reading) for reading in readings if all(isinstance(v, str | int | float) for v in reading)
+    ]
+    return goods

@@ -1,7 +1,7 @@
 """JSON-LD processing with bundled contexts only: canonicalisation never touches the network.
 
-The W3C contexts come with PyLD; the project's own context is served at CONTEXT_PATH and bundled
-here under its public URL, so credentials verify offline.
+The W3C contexts come with PyLD; an application bundles its own (`bundle_contexts`) under their
+public URLs, so credentials verify offline.
 
 Canonicalisation (RDFC-1.0) runs in Rust through pyoxigraph for every document whose contexts are
 bundled URLs and whose body uses only the plain JSON-LD keywords — every credential, proof and
@@ -17,6 +17,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -24,12 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph
-from django.conf import settings
 from pyld import BUNDLED_CONTEXTS, FrozenDocumentLoader, jsonld
 
 CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
-OWN_CONTEXT = Path(__file__).resolve().parent.parent / "certificates" / "contexts" / "agriqcert-v1.jsonld"
-CONTEXT_PATH = "/contexts/agriqcert/v1"
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
 ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
@@ -39,32 +37,39 @@ class CanonicalisationError(ValueError):
     """The document is not JSON-LD that can be canonicalised with the bundled contexts."""
 
 
-def context_url() -> str:
-    return settings.CREDENTIAL_CONTEXT_URL
+def _no_more_contexts() -> Mapping[str, Path]:
+    return {}
 
 
-def own_context() -> dict:
-    return _read(OWN_CONTEXT)
+# Contexts bundled besides the W3C ones, by URL: an application names its own vocabulary here
+# (`bundle_contexts`), as a function so that it may follow settings that change.
+_more_contexts: Callable[[], Mapping[str, Path]] = _no_more_contexts
+
+
+def bundle_contexts(contexts: Callable[[], Mapping[str, Path]]) -> Callable[[], Mapping[str, Path]]:
+    """Have every canonicalisation read these contexts (url -> JSON-LD file) from disk, never the
+    network; returns the provider it replaces."""
+    global _more_contexts
+    previous, _more_contexts = _more_contexts, contexts
+    return previous
 
 
 @cache
-def _read(path: Path) -> dict:
+def read_context(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
 @cache
-def _loader(*own_urls: str) -> FrozenDocumentLoader:
-    """The W3C contexts and our own, bundled: under CREDENTIAL_CONTEXT_URL and under this site's
-    own path (certificates signed before the setting existed name that)."""
+def _loader(more: tuple[tuple[str, Path], ...]) -> FrozenDocumentLoader:
     documents: dict[str, Any] = dict(BUNDLED_CONTEXTS)
     documents[EXAMPLES_V2] = CONTEXTS_DIR / "credentials-examples-v2.jsonld"
-    for url in own_urls:
-        documents[url] = OWN_CONTEXT
+    documents.update(more)
     return FrozenDocumentLoader(documents=documents)
 
 
 def document_loader() -> FrozenDocumentLoader:
-    return _loader(context_url(), settings.SITE_URL + CONTEXT_PATH)
+    """The W3C contexts and those bundled with `bundle_contexts`."""
+    return _loader(tuple(sorted(_more_contexts().items())))
 
 
 class UndefinedTerm(CanonicalisationError):

@@ -18,10 +18,15 @@ import threading
 from typing import Any
 
 from cachetools import LRUCache
-from django.core.exceptions import ImproperlyConfigured
 from pyld import jsonld, resolved_context
 
 PATCHED_VERSION = "3.3.0"
+
+
+class UnknownPyLD(RuntimeError):
+    """The installed PyLD is not the one these patches were written for (refused at start-up)."""
+
+
 CACHES = ("_resolved_context_cache", "_inverse_context_cache")
 
 
@@ -52,7 +57,7 @@ class LockedLRUCache(LRUCache):
 def make_thread_safe() -> None:
     installed = importlib.metadata.version("PyLD")
     if installed != PATCHED_VERSION:
-        raise ImproperlyConfigured(
+        raise UnknownPyLD(
             f"credentials/pyld_threads.py replaces PyLD {PATCHED_VERSION}'s shared caches, but PyLD {installed} is "
             f"installed: install PyLD=={PATCHED_VERSION} (requirements.txt) or re-check the patch against it."
         )
@@ -61,9 +66,9 @@ def make_thread_safe() -> None:
         if isinstance(cache, LockedLRUCache):
             continue
         if not isinstance(cache, LRUCache):
-            raise ImproperlyConfigured(f"PyLD {installed} has no LRUCache jsonld.{name} for pyld_threads.py to replace")
+            raise UnknownPyLD(f"PyLD {installed} has no LRUCache jsonld.{name} for pyld_threads.py to replace")
         setattr(jsonld, name, LockedLRUCache(maxsize=cache.maxsize))
     # ResolvedContext.__init__ builds its per-context cache from this module-level name.
     if getattr(resolved_context, "LRUCache", None) not in (LRUCache, LockedLRUCache):
-        raise ImproperlyConfigured(f"PyLD {installed} no longer builds ResolvedContext caches from LRUCache")
+        raise UnknownPyLD(f"PyLD {installed} no longer builds ResolvedContext caches from LRUCache")
     resolved_context.LRUCache = LockedLRUCache

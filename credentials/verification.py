@@ -1,8 +1,8 @@
 """Verifying a credential: signature, issuer, trust, validity period and revocation, each with a reason.
 
-Works offline for did:key issuers and this deployment's status lists; what else may be fetched
-(did:web documents, other deployments' status lists) and which issuers are trusted is the
-caller's VerificationPolicy (certificates/trust.py).
+Works offline for did:key issuers and the status lists the caller holds; what else may be fetched
+(did:web documents, other status lists), how, and which issuers are trusted is the caller's
+VerificationPolicy (credentials/policy.py; this deployment's are in certificates/trust.py).
 """
 
 from __future__ import annotations
@@ -13,18 +13,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
-import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from certificates.signing import local_verification_keys
-from certificates.status_lists import bit_is_set, parse_entry, status_list_credential
-from certificates.trust import VerificationPolicy, describe_issuer, public_policy
 from core.clock import utcnow
-from credentials.dids import HTTP_TIMEOUT_SECONDS, KeyResolutionError, resolve_key
+from credentials.dids import KeyResolutionError, resolve_key
+from credentials.fetching import FetchError
 from credentials.jsonld import CanonicalisationError
 from credentials.limits import UnreadableCredential, check_document, parse_json
+from credentials.policy import VerificationPolicy
 from credentials.proofs import ProofError, single_proof, verify_proof
 from credentials.qr import decode_pixelpass
+from credentials.status_list import bit_is_set
 
 
 @dataclass
@@ -75,17 +74,15 @@ def read_credential(text: str) -> dict:
 def verify_credential(
     document: dict,
     *,
-    policy: VerificationPolicy | None = None,
+    policy: VerificationPolicy,
     known_keys: Mapping[str, Ed25519PublicKey] | None = None,
     now: datetime | None = None,
 ) -> VerificationResult:
     """Check everything a verifier must; never raises for a bad credential.
 
-    `policy` (default: the public one) says which issuers are trusted and what may be fetched.
-    `known_keys` maps verification method ids to keys the caller already holds (for issuers that
-    are neither did:key nor did:web).
+    `policy` says which issuers are trusted and what may be fetched. `known_keys` adds keys, by
+    verification method id, to those the policy holds (for issuers neither did:key nor did:web).
     """
-    policy = policy or public_policy()
     try:
         check_document(document)  # before any work whose cost grows with the input
     except UnreadableCredential as exc:
@@ -109,9 +106,9 @@ def verify_credential(
             result.validity = Check(None, "not checked: the signature is not valid")
         return result
     result.issuer = _check_issuer(method.split("#", 1)[0], issuer_id)
-    result.certifies = certified_goods(document)
+    result.certifies = policy.read_claims(document)
     if policy.trusts(issuer_id):
-        result.issuer_label = describe_issuer(issuer_id)
+        result.issuer_label = policy.describe_issuer(issuer_id)
         result.trust = Check(True, f"{issuer_id} is an issuer this service trusts ({result.issuer_label})")
     else:
         result.trust = Check(False, f"signed, but by an issuer this service does not know ({issuer_id})")
@@ -126,9 +123,9 @@ def _check_signature(
     try:
         proof = single_proof(document)
         method = proof["verificationMethod"]
-        fetch = policy.may_fetch_did(method.split("#", 1)[0])
-        keys = {**local_verification_keys(), **(known_keys or {})}
-        verify_proof(document, resolve_key(method, offline=not fetch, known_keys=keys))
+        fetch = policy.fetch if policy.may_fetch_did(method.split("#", 1)[0]) else None
+        keys = {**policy.known_keys, **(known_keys or {})}
+        verify_proof(document, resolve_key(method, fetch=fetch, known_keys=keys))
     except (ProofError, KeyResolutionError, CanonicalisationError) as exc:
         return Check(False, str(exc)), ""
     return Check(True, f"signed by {method} ({proof.get('cryptosuite') or proof['type']})"), method
@@ -140,42 +137,6 @@ def _check_issuer(controller: str, issuer_id: str | None) -> Check:
     if controller != issuer_id:
         return Check(False, f"signed by {controller}, which is not the issuer {issuer_id}")
     return Check(True, f"the issuer {issuer_id} signed it")
-
-
-def certified_goods(document: dict) -> dict | None:
-    """The goods and inspection an AgriQualityCertificate attests, as plain values for people."""
-    subject = document.get("credentialSubject")
-    if not isinstance(subject, dict) or not isinstance(subject.get("assessedProduct"), dict):
-        return None
-    product = subject["assessedProduct"]
-    assessment = subject.get("assessment") if isinstance(subject.get("assessment"), dict) else {}
-    quantity = product.get("quantity") if isinstance(product.get("quantity"), dict) else {}
-    exporter = subject.get("exporter") if isinstance(subject.get("exporter"), dict) else {}
-    agency = assessment.get("assessingAgency") if isinstance(assessment.get("assessingAgency"), dict) else {}
-    values = {
-        "batch_number": product.get("batchNumber"),
-        "product": product.get("product"),
-        "variety": product.get("variety"),
-        "quantity": quantity.get("value"),
-        "unit": quantity.get("unit"),
-        "origin_country": product.get("originCountry"),
-        "destination_country": product.get("destinationCountry"),
-        "exporter": exporter.get("name"),
-        "inspected_by": agency.get("name"),
-        "inspected_on": assessment.get("assessmentDate"),
-        "outcome": assessment.get("outcome"),
-        "grade": assessment.get("grade"),
-    }
-    goods = {key: value for key, value in values.items() if isinstance(value, str | int | float) and value != ""}
-    readings = [
-        (metric.get("metricName"), metric.get("measure", {}).get("value"), metric.get("measure", {}).get("unit"))
-        for metric in assessment.get("declaredValues", [])
-        if isinstance(metric, dict) and isinstance(metric.get("measure"), dict)
-    ]
-    goods["readings"] = [
-        list(reading) for reading in readings if all(isinstance(v, str | int | float) for v in reading)
-    ]
-    return goods
 
 
 def _issuer_id(document: dict) -> str | None:
@@ -235,8 +196,8 @@ def check_revocation(document: dict, *, policy: VerificationPolicy) -> Check:
             revoked = bit_is_set(status_list["credentialSubject"]["encodedList"], index)
         except (KeyError, TypeError, ValueError) as exc:
             return Check(False, f"the status entry or its list is malformed: {exc}")
-        except requests.RequestException as exc:
-            return Check(None, f"the status list could not be fetched: {exc.__class__.__name__}")
+        except FetchError as exc:
+            return Check(None, f"the status list could not be fetched: {exc}")
         if revoked:
             return Check(False, "revoked by its issuer")
     return Check(True, "not revoked")
@@ -258,13 +219,10 @@ def _status_list_problem(status_list_json: str, issuer_id: str | None, policy: V
 
 
 def _fetch_status_list(entry: dict, policy: VerificationPolicy) -> dict | None:
-    local = parse_entry(entry)
-    if local is not None:
-        document = status_list_credential(local[0])
-        if document is not None or not policy.fetch_anything:
-            return document  # None: this process does not hold the list (another embedded process does)
-    elif not policy.may_fetch_status_list(str(entry["statusListCredential"])):
+    url = str(entry["statusListCredential"])
+    ours, document = policy.held_status_list(url)
+    if ours and (document is not None or not policy.fetch_anything):
+        return document  # None: the caller does not hold the list here (another process does)
+    if not ours and not policy.may_fetch_status_list(url):
         return None
-    response = requests.get(entry["statusListCredential"], timeout=HTTP_TIMEOUT_SECONDS, allow_redirects=False)
-    response.raise_for_status()
-    return response.json()
+    return policy.fetch(url)

@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError as NotUniqueError
 
 from certificates import lifecycle
 from certificates.models import Batch, Certificate
-from credentials.verification import verify_credential
+from certificates.trust import verify
 from issuance import processing
 from notifications.models import Notification
 from tests.factories import issue_certificate, make_inspection, run_due_jobs
@@ -32,7 +32,7 @@ def test_a_failed_re_test_revokes_the_certificate_and_tells_everyone_who_holds_i
     certified.reload()
     assert certified.status == "revoked" and certified.revocation_reason.startswith("Re-test failed on")
     assert "Port Lab" in certified.revocation_reason
-    assert verify_credential(certified.credential).revocation.reason == "revoked by its issuer"
+    assert verify(certified.credential).revocation.reason == "revoked by its issuer"
     assert batch.reload().status == "inspection_failed"
     told = {n.recipient for n in Notification.objects(kind="certificate_revoked")}
     assert told == {"exporter", "importer"}
@@ -47,7 +47,7 @@ def test_a_passing_re_test_issues_the_next_certificate_which_supersedes_the_old_
     assert old.status == "revoked" and old.revocation_reason.startswith(
         f"Superseded by certificate {new.credential_id}"
     )
-    assert verify_credential(old.credential).valid is False and verify_credential(new.credential).valid is True
+    assert verify(old.credential).valid is False and verify(new.credential).valid is True
     assert batch.reload().status == "certified"
 
 

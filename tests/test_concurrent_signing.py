@@ -12,8 +12,8 @@ import threading
 
 import pytest
 
+from certificates.trust import verify
 from credentials import jsonld
-from credentials.verification import verify_credential
 from issuance.inji.mock import issue
 from tests.factories import make_batch, make_inspection
 
@@ -44,7 +44,7 @@ def test_credentials_signed_and_verified_from_many_threads_all_verify(canonicali
         try:
             for round_ in range(40):
                 issued = issue(inspection.batch, inspection, certificate_key=f"{inspection.pk}:{round_}")
-                assert verify_credential(issued.document).valid
+                assert verify(issued.document).valid
         except BaseException as exc:  # noqa: BLE001 - the test reports whatever a thread raised
             errors.append(exc)
 

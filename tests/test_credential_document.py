@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from pyld import jsonld
 
 from certificates.credential_document import build_credential, credential_id
+from certificates.vocabulary import own_context
 from core.clock import utcnow
-from credentials.jsonld import canonicalise, document_loader, own_context
+from credentials.jsonld import canonicalise, document_loader
 from tests.factories import make_inspection
 
 
@@ -65,7 +66,7 @@ def test_validity_follows_the_configured_number_of_days(batch, settings):
 
 
 def test_a_verifier_whose_clock_is_behind_still_sees_a_fresh_certificate_as_valid(batch):
-    from credentials.verification import verify_credential
+    from certificates.trust import verify
     from tests.factories import issue_certificate
 
     credential = issue_certificate(make_inspection(batch)).credential
@@ -73,7 +74,7 @@ def test_a_verifier_whose_clock_is_behind_still_sees_a_fresh_certificate_as_vali
     valid_from = datetime.fromisoformat(credential["validFrom"].replace("Z", "+00:00"))
 
     assert signed_at - valid_from == timedelta(minutes=5)
-    assert verify_credential(credential, now=signed_at - timedelta(minutes=4)).validity.ok is True
+    assert verify(credential, now=signed_at - timedelta(minutes=4)).validity.ok is True
 
 
 def test_the_credential_id_is_derived_from_the_inspection_and_revision(batch):
@@ -141,14 +142,14 @@ def test_the_context_is_served_at_the_url_credentials_name(client, batch):
 
 
 def test_credentials_name_the_configured_context_url_and_still_verify_offline(batch, settings):
-    from credentials.verification import verify_credential
+    from certificates.trust import verify
     from tests.factories import issue_certificate
 
     settings.CREDENTIAL_CONTEXT_URL = "https://contexts.agriqcert.example/agriqcert/v1"
     credential = issue_certificate(make_inspection(batch)).credential
 
     assert credential["@context"][-1] == "https://contexts.agriqcert.example/agriqcert/v1"
-    assert verify_credential(credential).signature.ok is True
+    assert verify(credential).signature.ok is True
 
 
 def test_the_app_also_serves_the_context_at_the_configured_urls_path(settings):

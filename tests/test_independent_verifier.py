@@ -60,8 +60,8 @@ def test_the_status_list_credential_verifies_with_jsonld_signatures(certificate,
 
 def test_an_undefined_term_is_refused_there_and_here_alike(certificate, tmp_path):
     from certificates.signing import sign
+    from certificates.trust import verify
     from credentials.jsonld import UndefinedTerm
-    from credentials.verification import verify_credential
 
     document = {k: v for k, v in certificate.credential.items() if k != "proof"}
     document["credentialSubject"]["colour"] = "golden"  # no context defines it
@@ -69,7 +69,7 @@ def test_an_undefined_term_is_refused_there_and_here_alike(certificate, tmp_path
 
     with pytest.raises(UndefinedTerm, match="colour"):
         sign(document, "2026-01-01T00:00:00Z")  # we never sign what a signature cannot cover
-    ours = verify_credential(smuggled)  # an unsigned term added to a genuine certificate
+    ours = verify(smuggled)  # an unsigned term added to a genuine certificate
     theirs = independent_verify(smuggled, tmp_path)
 
     assert ours.valid is False and "'colour' is not defined" in ours.signature.reason

@@ -1,4 +1,5 @@
-"""Dependencies point one way, bottom up: core → notifications → certificates → issuance → web → agriqcert.
+"""Dependencies point one way, bottom up: core → credentials → notifications → certificates → issuance → web →
+agriqcert.
 
 core is shared code (clock, environment, roles, pagination, the MongoDB connection) and imports no
 app; the site (pages, admin site, urls) sits on top and may import every app below it.
@@ -12,12 +13,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 MAY_IMPORT = {
     "core": set(),
-    "notifications": {"core"},
-    "certificates": {"core", "notifications"},
-    "issuance": {"core", "notifications", "certificates"},
-    "web": {"core", "notifications", "certificates", "issuance"},
-    "agriqcert": {"core", "notifications", "certificates", "issuance", "web"},
+    "credentials": {"core"},
+    "notifications": {"core", "credentials"},
+    "certificates": {"core", "credentials", "notifications"},
+    "issuance": {"core", "credentials", "notifications", "certificates"},
+    "web": {"core", "credentials", "notifications", "certificates", "issuance"},
+    "agriqcert": {"core", "credentials", "notifications", "certificates", "issuance", "web"},
 }
+# The credential engine is plain functions over dicts, keys and bytes: no documents, no Django.
+ENGINE_MAY_NOT_IMPORT = {"django", "mongoengine", "pymongo", "bson", "rest_framework", "mongomock"}
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -42,9 +46,19 @@ def test_every_package_imports_only_the_layers_below_it():
 
 
 def test_the_layer_map_names_every_application_package():
-    packages = {path.parent.name for path in ROOT.glob("*/apps.py")}
+    packages = {path.parent.name for path in ROOT.glob("*/apps.py")} | {"credentials"}
 
     assert packages == set(MAY_IMPORT)
+
+
+def test_the_credential_engine_knows_neither_documents_nor_django():
+    offenders = []
+    for path in (ROOT / "credentials").rglob("*.py"):
+        wrong = imported_packages(path) & ENGINE_MAY_NOT_IMPORT
+        if wrong:
+            offenders.append(f"{path.relative_to(ROOT)} imports {sorted(wrong)}")
+
+    assert offenders == []
 
 
 DOMAIN_DOCUMENTS = r"(Batch|Inspection|Certificate)"
@@ -75,3 +89,15 @@ def test_one_receiver_reacts_to_a_saved_inspection():
     ]
 
     assert receivers == ["issuance/apps.py"]
+
+
+def test_the_engines_tests_use_the_engine_alone():
+    domain = set(MAY_IMPORT) - {"core", "credentials"}
+    offenders = []
+    for path in (ROOT / "tests" / "engine").rglob("*.py"):
+        source = path.read_text()
+        wrong = imported_packages(path) & domain
+        if wrong or re.search(r"tests\.(factories|fake_inji)", source):
+            offenders.append(f"{path.relative_to(ROOT)} imports {sorted(wrong) or 'domain test helpers'}")
+
+    assert offenders == []

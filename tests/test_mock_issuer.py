@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from certificates import signing
+from certificates.trust import verify
 from credentials.keys import load_or_create_key_file
-from credentials.verification import verify_credential
 from issuance.inji import issue_credential
 from tests.factories import make_inspection
 
@@ -26,7 +26,7 @@ def test_mock_mode_signs_ed25519signature2020_under_a_did_key(batch):
     assert proof["type"] == "Ed25519Signature2020"
     assert issued.issuer_did.startswith("did:key:z6Mk")
     assert proof["verificationMethod"] == f"{issued.issuer_did}#{issued.issuer_did.removeprefix('did:key:')}"
-    assert verify_credential(issued.document).valid
+    assert verify(issued.document).valid
 
 
 def test_the_key_survives_a_restart(tmp_path):

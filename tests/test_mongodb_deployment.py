@@ -13,8 +13,8 @@ from pymongo.errors import AutoReconnect, OperationFailure
 
 from certificates.lifecycle import revoke
 from certificates.models import Batch, Certificate
+from certificates.trust import verify
 from core import embedded, indexes, mongo
-from credentials.verification import verify_credential
 from issuance.models import IssuanceJob, JobStatus
 from issuance.worker import Worker
 from notifications.models import Notification
@@ -136,7 +136,7 @@ def test_a_revocation_cut_short_after_the_status_bit_is_already_seen_and_complet
     monkeypatch.undo()
 
     assert certificate.reload().status == "active"
-    assert verify_credential(certificate.credential).revocation.reason == "revoked by its issuer"
+    assert verify(certificate.credential).revocation.reason == "revoked by its issuer"
     assert revoke(certificate, by="auditor", reason="fraud").done
     assert certificate.reload().status == "revoked"
 

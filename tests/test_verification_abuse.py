@@ -17,9 +17,9 @@ import cbor2
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from certificates.trust import verify
 from credentials import jsonld as our_jsonld
 from credentials import keys
-from credentials.verification import verify_credential
 from tests.factories import issue_certificate, make_inspection
 
 pytestmark = pytest.mark.django_db
@@ -173,7 +173,7 @@ def test_a_stranger_verification_does_not_hold_up_anyone_else(credential, monkey
     slow.start()
     assert held.wait(10)
     results: list = []
-    normal = threading.Thread(target=lambda: results.append(verify_credential(credential)))
+    normal = threading.Thread(target=lambda: results.append(verify(credential)))
     normal.start()
     normal.join(30)  # with a process-wide lock this would wait for the held canonicalisation
     finished_while_held = not normal.is_alive()

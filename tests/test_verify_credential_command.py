@@ -12,8 +12,9 @@ import pytest
 
 from credentials.qr import encode_pixelpass
 from tests.commands import ROOT, manage
+from tests.shared_vectors import W3C
 
-VECTORS = Path(__file__).parent / "vectors"
+VECTORS = W3C
 
 
 def verify(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

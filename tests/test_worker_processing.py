@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from certificates.models import Batch, BatchStatus, Certificate
+from certificates.trust import verify
 from core.clock import utcnow
-from credentials.verification import verify_credential
 from issuance import queue
 from issuance.inji import PermanentIssuerError, TransientIssuerError
 from issuance.inji.mock import issue as mock_issue
@@ -51,7 +51,7 @@ def test_a_passed_inspection_becomes_a_certified_batch_with_a_valid_certificate(
     assert summary["success"] == 1
     assert job.status == JobStatus.SUCCESS and job.certificate_id == certificate.pk
     assert job.attempt_count == 1 and job.finished_at is not None
-    assert verify_credential(certificate.credential).valid
+    assert verify(certificate.credential).valid
     assert Batch.objects.get(pk=batch.pk).status == BatchStatus.CERTIFIED
 
 

@@ -37,7 +37,7 @@ from requests.adapters import HTTPAdapter
 
 from certificates.credential_document import credential_id
 from certificates.models import IssuedVia
-from certificates.trust import VerificationPolicy
+from certificates.trust import issuer_policy
 from core.clock import utcnow
 from credentials.verification import verify_credential
 from issuance.inji.errors import PermanentIssuerError, TransientIssuerError
@@ -263,11 +263,7 @@ class CertifyClient:
             raise PermanentIssuerError(
                 f"Inji Certify returned a credential from {_quote(issuer)}, not INJI_ISSUER_DID {self.issuer_did}"
             )
-        policy = VerificationPolicy(
-            trusted_issuers=frozenset({self.issuer_did}),
-            fetch_did_web=frozenset({self.issuer_did}) if self.issuer_did.startswith("did:web:") else frozenset(),
-        )
-        checked = verify_credential(credential, policy=policy)
+        checked = verify_credential(credential, policy=issuer_policy(self.issuer_did))
         if checked.signature.ok is not True or checked.issuer.ok is not True:
             problem = checked.signature.reason if checked.signature.ok is not True else checked.issuer.reason
             raise PermanentIssuerError(f"Inji Certify's credential does not verify: {_quote(problem)}")
