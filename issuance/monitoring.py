@@ -46,7 +46,7 @@ def queue_status(now: datetime | None = None) -> dict:
 @dataclass(frozen=True)
 class Thresholds:
     min_live_workers: int = 1
-    max_due_age_seconds: float = 600
+    max_due_age_seconds: int = 600
     max_gave_up_per_hour: int = 10
 
 

@@ -189,5 +189,13 @@ def test_the_check_exits_non_zero_for_a_probe():
     assert "Traceback" not in result.stderr
 
 
-def test_a_negative_threshold_is_refused_with_the_rule():
-    assert check("--max-due-age", "-5").startswith("FAILED --min-live-workers, --max-due-age and")
+@pytest.mark.parametrize("option", ["--min-live-workers", "--max-due-age", "--max-gave-up-per-hour"])
+@pytest.mark.parametrize("value", ["-5", "ten", "1.5"])
+def test_a_threshold_that_is_not_a_count_is_refused_with_the_rule(option, value):
+    from tests.commands import manage
+
+    result = manage("issuance_status", "--check", option, value)
+
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"argument {option}" in result.stderr
+    assert f": must be a whole number from 0 to 1000000000 (got '{value}')" in result.stderr

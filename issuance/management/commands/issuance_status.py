@@ -3,7 +3,10 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from core.commands import embedded_notice
+from core.environment import Bounds, option_int
 from issuance.monitoring import Thresholds, health_problems, queue_status
+
+THRESHOLD = Bounds(0, 10**9)  # a count, or seconds
 
 
 class Command(BaseCommand):
@@ -18,18 +21,21 @@ class Command(BaseCommand):
         )
         defaults = Thresholds()
         parser.add_argument(
-            "--min-live-workers", type=int, default=defaults.min_live_workers, help="default %(default)s"
+            "--min-live-workers",
+            type=option_int(THRESHOLD),
+            default=defaults.min_live_workers,
+            help="default %(default)s",
         )
         parser.add_argument(
             "--max-due-age",
             "--max-pending-age",  # its former name, kept for existing probes and cron lines
-            type=float,
+            type=option_int(THRESHOLD),
             default=defaults.max_due_age_seconds,
             help="seconds the oldest due job (pending, or failed with a retry) may wait (default %(default)s)",
         )
         parser.add_argument(
             "--max-gave-up-per-hour",
-            type=int,
+            type=option_int(THRESHOLD),
             default=defaults.max_gave_up_per_hour,
             help="jobs that may give up in the last hour (default %(default)s)",
         )
@@ -41,8 +47,6 @@ class Command(BaseCommand):
         if notice:
             self.stderr.write(notice)
         if check:
-            if min(min_live_workers, max_due_age, max_gave_up_per_hour) < 0:
-                raise CommandError("--min-live-workers, --max-due-age and --max-gave-up-per-hour must be ≥ 0")
             problems = health_problems(Thresholds(min_live_workers, max_due_age, max_gave_up_per_hour))
             if problems:
                 raise CommandError("issuance is unhealthy:\n  " + "\n  ".join(problems))
