@@ -11,15 +11,17 @@ usual start; a verification never holds a lock, so they run side by side.
 import multiprocessing
 import os
 
+from core.environment import Bounds, env_int  # a bad number stops gunicorn naming the variable
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # behind the reverse proxy that terminates TLS
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+workers = env_int("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1, Bounds(1, 256))
 worker_class = "sync"
 # A request that takes longer than this is killed and logged; the API bounds its own work well below.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 20))  # the unit's TimeoutStopSec is longer
+timeout = env_int("GUNICORN_TIMEOUT", 30, Bounds(1, 3600))
+graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 20, Bounds(1, 3600))  # the unit's TimeoutStopSec is longer
 keepalive = 5
 # Recycle workers now and then (jitter: not all at once), bounding any slow growth of memory.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
+max_requests = env_int("GUNICORN_MAX_REQUESTS", 5000, Bounds(0, 10**7))
 max_requests_jitter = 500
 # Headers and body within bounds before Django sees them (the app refuses > 256 KB itself).
 limit_request_line = 8190

@@ -10,6 +10,7 @@ from __future__ import annotations
 import configparser
 import getpass
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -186,3 +187,17 @@ def test_gunicorn_serves_the_app_and_logs_json_lines_when_asked(tmp_path):
     assert entry["method"] == "GET" and entry["path"] == "/healthz" and entry["status"] == 200
     assert isinstance(entry["duration_ms"], int)
     assert all(json.loads(text) for text in errors.text().splitlines() if text.strip())  # every line JSON
+
+
+def test_gunicorn_refuses_a_bad_number_naming_the_variable():
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--check-config", "-c", "deploy/gunicorn.conf.py", "agriqcert.wsgi"],
+        cwd=ROOT,
+        env={**os.environ, "GUNICORN_WORKERS": "lots"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert "GUNICORN_WORKERS must be a whole number from 1 to 256 (got 'lots')" in result.stderr + result.stdout
