@@ -84,3 +84,9 @@ def verify(
 ) -> VerificationResult:
     """Verify `document` as this deployment does (the public policy unless another is given)."""
     return verify_credential(document, policy=policy or public_policy(), now=now)
+
+
+def verify_from_stranger(document: dict) -> VerificationResult:
+    """Verify a credential anyone handed us (the public pages and API): the public policy, within
+    the bounds that keep one hostile document from holding up anyone else."""
+    return verify_credential(document, policy=public_policy())
