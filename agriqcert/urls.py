@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from certificates import api as certificate_api
+from certificates import vc_api
 from certificates import views as certificate_views
 from issuance import api as issuance_api
 from notifications import api as notification_api
@@ -68,6 +69,7 @@ urlpatterns = [
     path("contexts/agriqcert/v1", certificate_views.context_document, name="context-v1"),
     *context_paths(),
     path("credentials/status/<str:list_id>", certificate_views.status_list, name="status-list"),
+    path("credentials/verify", vc_api.VerifyCredential.as_view(), name="vc-api-verify"),
     path(".well-known/did.json", certificate_views.did_document, name="did-document"),
     path("", include("web.urls")),
 ]
