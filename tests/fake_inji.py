@@ -538,18 +538,24 @@ class FakeInjiCertify:
             return internal_error("must not be null", "credentialStatus: must not be null")
         if status.get("statusListIndex") is None or status.get("statusListCredential") is None:
             return internal_error("must not be null", "credentialStatus.statusListIndex: must not be null")
-        list_url = status["statusListCredential"]
-        if status.get("id") is not None and status["id"] != list_url:
+        # CredentialStatusServiceImpl.java (v0.14.0) updateCredentialStatusV2, lines 77-85: the value is
+        # looked up as the list's database id (findById), the bare id StatusListCredentialService.java
+        # generates (line 132, UUID) and only the issued credential's URL ends with (line 302): a URL
+        # is not found. An `id` other than that value is refused first (lines 79-82).
+        list_id = status["statusListCredential"]
+        if status.get("id") is not None and status["id"] != list_id:
             return internal_error("status_id_mismatch", "Mismatch between credential status ID and Status List")
-        bits = self.status_lists.get(str(list_url).rsplit("/", 1)[-1])
-        if bits is None or not str(list_url).startswith(self.url):
-            return internal_error("status_list_not_found_for_the_given_id", "Status List Credential not found")
+        bits = self.status_lists.get(str(list_id))
+        if bits is None:
+            return internal_error(
+                "status_list_not_found_for_the_given_id", f"Status List Credential not found for ID: {list_id}"
+            )
         index = int(status["statusListIndex"])
         if request["status"]:
             bits[index // 8] |= 0x80 >> (index % 8)
         else:
             bits[index // 8] &= ~(0x80 >> (index % 8)) & 0xFF
-        return 200, {"statusListCredentialUrl": list_url, "statusListIndex": index, "statusPurpose": "revocation"}
+        return 200, {"statusListCredentialUrl": list_id, "statusListIndex": index, "statusPurpose": "revocation"}
 
 
 # -- the answers' shapes (ExceptionHandlerAdvice.java) ------------------------------------------

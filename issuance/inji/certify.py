@@ -108,20 +108,22 @@ class CertifyClient:
     def revoke(self, status_entry: dict) -> None:
         """Set the credential's revocation bit at Certify (CredentialStatusController.java, /v2/status).
 
-        No `id` is sent: Certify refuses one that differs from statusListCredential
-        (CredentialStatusServiceImpl.updateCredentialStatusV2, STATUS_ID_MISMATCH)."""
+        Certify looks `statusListCredential` up as the list's database id (v0.14.0
+        CredentialStatusServiceImpl.updateCredentialStatusV2, findById), the bare id its issued
+        credentials' list URL ends with (StatusListCredentialService.java: `…/credentials/status-list/<id>`);
+        a URL is "not found". No `id` is sent: Certify refuses one that differs (STATUS_ID_MISMATCH)."""
         try:
             index = int(status_entry["statusListIndex"])
-            list_url = str(status_entry["statusListCredential"])
+            list_id = status_list_id(str(status_entry["statusListCredential"]))
         except (KeyError, TypeError, ValueError):
             raise PermanentIssuerError("the credential has no usable credentialStatus entry to revoke") from None
-        self._same_origin(list_url, "the status list")
+        self._same_origin(str(status_entry["statusListCredential"]), "the status list")
         body = {
             "credentialStatus": {
                 "type": status_entry.get("type", "BitstringStatusListEntry"),
                 "statusPurpose": status_entry.get("statusPurpose", "revocation"),
                 "statusListIndex": index,
-                "statusListCredential": list_url,
+                "statusListCredential": list_id,
             },
             "status": True,
         }
@@ -402,6 +404,18 @@ def _json_object(response: requests.Response, what: str) -> dict:
     if not isinstance(payload, dict):
         raise TransientIssuerError(f"Inji Certify sent a {what} that is not a JSON object")
     return payload
+
+
+STATUS_LIST_PATH = "/credentials/status-list/"
+
+
+def status_list_id(list_url: str) -> str:
+    """Certify's id of the status list at `list_url` (`…/credentials/status-list/<id>`); ValueError otherwise."""
+    path = urlsplit(list_url).path
+    head, found, list_id = path.rpartition(STATUS_LIST_PATH)
+    if not found or not list_id or "/" in list_id:
+        raise ValueError(f"not an Inji Certify status list URL: {list_url!r}")
+    return list_id
 
 
 def revocation_entry(credential: dict) -> dict | None:
