@@ -291,9 +291,13 @@ LOGGING = {
         "web": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "issuance": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "certificates": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "credentials": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "notifications": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         # Django's own warnings and errors (4xx/5xx responses, server errors), in the same format.
         "django": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Its debug lines print every request's URL, and an Inji credential offer's URL hands out a
+        # credential: never below WARNING, whatever LOG_LEVEL says.
+        "urllib3": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # Python's warnings too, when they are routed to logging (LOG_FORMAT=json, below).
         "py.warnings": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },

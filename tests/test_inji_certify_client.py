@@ -167,7 +167,7 @@ def test_a_stalled_answer_is_a_transient_timeout(inji, claims):
     inji.stall_seconds = 3
     inji.fail_next("/issuance/credential", "stall")
 
-    with pytest.raises(TransientIssuerError, match="did not answer within 1 s"):
+    with pytest.raises(TransientIssuerError, match="did not answer the credential step within 1 s"):
         client_for(inji, timeout=1).issue(claims, certificate_key="k:0")
 
 

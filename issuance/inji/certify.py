@@ -40,7 +40,7 @@ from certificates.models import IssuedVia
 from certificates.trust import issuer_policy
 from core.clock import utcnow
 from credentials.verification import verify_credential
-from issuance.inji.errors import PermanentIssuerError, TransientIssuerError
+from issuance.inji.errors import IssuerError, PermanentIssuerError, TransientIssuerError
 from issuance.inji.holder import HolderKey, holder_key
 from issuance.inji.result import IssuedCredential
 from issuance.metrics import ISSUER_SECONDS
@@ -98,11 +98,21 @@ class CertifyClient:
     # -- the two operations ---------------------------------------------------------------
 
     def issue(self, claims: dict, *, certificate_key: str) -> IssuedCredential:
+        """Push, offer, token, credential. The offer URI, its pre-authorized code and the access
+        token hand out a credential to whoever holds them: no message carries one (they are
+        scrubbed from every error here, whatever step or answer echoed them)."""
         endpoints = self.endpoints()
-        offer_uri = self.push(claims)
-        code = self.pre_authorized_code(offer_uri)
-        token, c_nonce = self.exchange(endpoints, code)
-        credential = self.request_credential(endpoints, token, c_nonce)
+        bearer: set[str] = set()
+        try:
+            offer_uri = self.push(claims)
+            bearer.update(_offer_secrets(offer_uri))
+            code = self.pre_authorized_code(offer_uri)
+            bearer.add(code)
+            token, c_nonce = self.exchange(endpoints, code)
+            bearer.add(token)
+            credential = self.request_credential(endpoints, token, c_nonce)
+        except IssuerError as exc:
+            raise type(exc)(_scrub(str(exc), bearer)) from None
         return self.accept(credential, claims, certificate_key)
 
     def revoke(self, status_entry: dict) -> None:
@@ -208,7 +218,7 @@ class CertifyClient:
         query = parse_qs(urlsplit(offer_uri).query)
         url = (query.get("credential_offer_uri") or [""])[0]
         if not url:
-            raise PermanentIssuerError(f"Inji Certify's credential offer {_quote(offer_uri)} names no offer URL")
+            raise PermanentIssuerError("Inji Certify's credential offer names no offer URL")
         self._same_origin(url, "the credential offer")
         offer = self._internal_result(self._request("GET", url), "credential offer")
         grant = (offer.get("grants") or {}).get(PRE_AUTHORIZED_GRANT) or {}
@@ -217,7 +227,6 @@ class CertifyClient:
             raise TransientIssuerError("Inji Certify's credential offer carries no pre-authorized code")
         if grant.get("tx_code"):
             raise PermanentIssuerError("Inji Certify asks for a transaction code; push the claims without tx_code")
-        self._secrets.add(code)
         return code
 
     def exchange(self, endpoints: Endpoints, code: str) -> tuple[str, str]:
@@ -230,7 +239,6 @@ class CertifyClient:
         token, c_nonce = payload.get("access_token"), payload.get("c_nonce")
         if not isinstance(token, str) or not token or not isinstance(c_nonce, str):
             raise TransientIssuerError("Inji Certify's token response lacks access_token or c_nonce")
-        self._secrets.add(token)
         return token, c_nonce
 
     def request_credential(self, endpoints: Endpoints, token: str, c_nonce: str) -> dict:
@@ -297,9 +305,14 @@ class CertifyClient:
             with ISSUER_SECONDS.labels(_step(url)).time():
                 return self._session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
         except requests.Timeout:
-            raise TransientIssuerError(f"Inji Certify did not answer within {self.timeout:g} s ({url})") from None
+            step = _step(url)
+            raise TransientIssuerError(
+                f"Inji Certify did not answer the {step} step within {self.timeout:g} s"
+            ) from None
         except requests.ConnectionError:
-            raise TransientIssuerError(f"could not connect to Inji Certify at {url}") from None
+            raise TransientIssuerError(
+                f"could not connect to Inji Certify at {self._origin} ({_step(url)} step)"
+            ) from None
         except requests.RequestException as exc:
             raise TransientIssuerError(f"request to Inji Certify failed: {exc.__class__.__name__}") from None
 
@@ -358,8 +371,8 @@ class CertifyClient:
     def _same_origin(self, url: str, what: str) -> None:
         if _origin(url) != self._origin:
             raise PermanentIssuerError(
-                f"{what} is at {_quote(url)}, outside INJI_API_URL's origin {self._origin}: refusing to send "
-                "claims or tokens there"
+                f"{what} is at {_quote(_origin(url))}, outside INJI_API_URL's origin {self._origin}: refusing to "
+                "send claims or tokens there"
             )
 
     def _redact(self, text: str) -> str:
@@ -416,6 +429,18 @@ def status_list_id(list_url: str) -> str:
     if not found or not list_id or "/" in list_id:
         raise ValueError(f"not an Inji Certify status list URL: {list_url!r}")
     return list_id
+
+
+def _offer_secrets(offer_uri: str) -> set[str]:
+    """The offer URI and the offer URL inside it (either spends the pre-authorized code)."""
+    inner = parse_qs(urlsplit(offer_uri).query).get("credential_offer_uri") or []
+    return {offer_uri, *inner, *(urlsplit(url).path.rsplit("/", 1)[-1] for url in inner)} - {""}
+
+
+def _scrub(text: str, secrets: set[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):  # the longest first: a URL before its id
+        text = text.replace(secret, "***")
+    return text
 
 
 def revocation_entry(credential: dict) -> dict | None:
