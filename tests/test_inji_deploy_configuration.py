@@ -64,3 +64,33 @@ def test_the_properties_enable_the_pre_authorized_flow_and_both_proof_algorithms
     assert "mosip.certify.integration.data-provider-plugin=PreAuthDataProviderPlugin" in properties
     assert "urn:ietf:params:oauth:grant-type:pre-authorized_code" in properties
     assert "'ES256', 'Ed25519'" in properties and "EdDSA'" not in properties
+
+
+# The keys Certify v0.14.0 reads: PreAuthorizedCodeService.java lines 52-58 (@Value), and the JSON
+# names of MetaDataDisplayDTO.java (@JsonProperty); anything else is ignored without a word.
+PRE_AUTH_KEYS = {
+    "mosip.certify.pre-auth.default-expiry-seconds",
+    "mosip.certify.pre-auth.min-expiry-seconds",
+    "mosip.certify.pre-auth.max-expiry-seconds",
+}
+DISPLAY_FIELDS = {"logo", "name", "locale", "text_color", "background_color", "background_image"}
+
+
+def test_the_offer_lifetime_properties_are_ones_certify_reads_and_allow_what_we_ask():
+    from issuance.inji.certify import OFFER_LIFETIME_SECONDS
+
+    lines = (DEPLOY / "certify-agriqcert.properties").read_text().splitlines()
+    values = dict(line.split("=", 1) for line in lines if line.startswith("mosip.certify.pre-auth"))
+
+    assert set(values) == PRE_AUTH_KEYS
+    low, high = (
+        int(values["mosip.certify.pre-auth.min-expiry-seconds"]),
+        int(values["mosip.certify.pre-auth.max-expiry-seconds"]),
+    )
+    assert low <= OFFER_LIFETIME_SECONDS <= high
+
+
+def test_the_display_uses_the_names_certify_reads(capsys):
+    for display in configuration(capsys)["metaDataDisplay"]:
+        assert set(display) <= DISPLAY_FIELDS
+        assert {"name", "background_color", "text_color"} <= set(display)

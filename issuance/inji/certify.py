@@ -345,7 +345,7 @@ class CertifyClient:
 
     def _token_error(self, response: requests.Response) -> Exception:
         error, description, _ = _vc_error(response)
-        detail = self._redact(f"{response.status_code} {error}: {description}")
+        detail = self._redact(_detail(response.status_code, error, description))
         if response.status_code >= 500 or (error in ("invalid_grant", "invalid_request") and "expired" in description):
             return TransientIssuerError(f"Inji Certify's token endpoint refused this code; starting again ({detail})")
         if error == "invalid_grant":
@@ -354,7 +354,7 @@ class CertifyClient:
         return PermanentIssuerError(f"Inji Certify's token endpoint refused the pre-authorized code ({detail}){hint}")
 
     def _credential_error(self, status: int, error: str, description: str, c_nonce: str | None) -> Exception:
-        detail = self._redact(f"{status} {error}: {description}" if description else f"{status} {error}")
+        detail = self._redact(_detail(status, error, description))
         if status >= 500 or status in (408, 429) or error in TRANSIENT_CODES:
             return TransientIssuerError(f"Inji Certify could not issue the credential this time ({detail})")
         if error == "invalid_proof" and c_nonce:
@@ -435,6 +435,12 @@ def _offer_secrets(offer_uri: str) -> set[str]:
     """The offer URI and the offer URL inside it (either spends the pre-authorized code)."""
     inner = parse_qs(urlsplit(offer_uri).query).get("credential_offer_uri") or []
     return {offer_uri, *inner, *(urlsplit(url).path.rsplit("/", 1)[-1] for url in inner)} - {""}
+
+
+def _detail(status: int, error: str, description: str) -> str:
+    """'503', '400 invalid_proof', '400 invalid_proof: the nonce expired' — no stray spaces or colons."""
+    head = " ".join(str(part) for part in (status, error) if str(part).strip())
+    return f"{head}: {description}" if description and description != error else head
 
 
 def _scrub(text: str, secrets: set[str]) -> str:

@@ -44,12 +44,14 @@ def credential_configuration() -> dict:
         "keyManagerAppId": "CERTIFY_VC_SIGN_ED25519",
         "keyManagerRefId": "ED25519_SIGN",
         "credentialStatusPurposes": ["revocation"],
+        # Certify reads these into MetaDataDisplayDTO (v0.14.0), whose JSON names are snake_case
+        # (@JsonProperty "background_color", "text_color"); others are dropped without a word.
         "metaDataDisplay": [
             {
                 "name": "Agricultural quality certificate",
                 "locale": "en",
-                "backgroundColor": "#1f5130",
-                "textColor": "#ffffff",
+                "background_color": "#1f5130",
+                "text_color": "#ffffff",
             }
         ],
         "displayOrder": list(CLAIMS),
