@@ -13,9 +13,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from credentials.fetching import fetch_json
+from credentials.fetching import FetchError, fetch_json, normalise_url, url_within
 
-# A fetcher: the JSON document at an https URL (raises requests.RequestException or ValueError).
+# A fetcher: the JSON document at an https URL (raises credentials.fetching.FetchError).
 Fetcher = Callable[[str], Any]
 
 
@@ -39,7 +39,8 @@ class VerificationPolicy:
     # Fetch every did:web document and status list a credential names: only for an operator's own
     # command, never for input from strangers (it would make this server fetch their URLs).
     fetch_anything: bool = False
-    # Status lists under these URL prefixes may be fetched.
+    # Status lists under these URL prefixes may be fetched (compared in normal form, on a path
+    # segment boundary: credentials/fetching.py).
     status_list_prefixes: frozenset[str] = frozenset()
     # The rest is the caller's machinery; a deployment's is stable, so it does not take part in
     # equality (verdicts on status lists are cached per policy).
@@ -56,7 +57,11 @@ class VerificationPolicy:
         return self.fetch_anything or did in self.fetch_did_web
 
     def may_fetch_status_list(self, url: str) -> bool:
-        return self.fetch_anything or any(url.startswith(prefix) for prefix in self.status_list_prefixes)
+        try:
+            normalise_url(url)  # even an operator's fetch stays on https (or loopback), without userinfo
+        except FetchError:
+            return False
+        return self.fetch_anything or any(url_within(url, prefix) for prefix in self.status_list_prefixes)
 
     def trusts(self, issuer: str | None) -> bool:
         return issuer is not None and issuer in self.trusted_issuers

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from core.clock import utcnow
 from credentials.dids import KeyResolutionError, resolve_key
-from credentials.fetching import FetchError
+from credentials.fetching import FetchError, normalise_url, shown
 from credentials.jsonld import CanonicalisationError
 from credentials.limits import UnreadableCredential, check_document, parse_json
 from credentials.policy import VerificationPolicy
@@ -112,6 +112,9 @@ def verify_credential(
         result.trust = Check(True, f"{issuer_id} is an issuer this service trusts ({result.issuer_label})")
     else:
         result.trust = Check(False, f"signed, but by an issuer this service does not know ({issuer_id})")
+        # Its status list would be a stranger's URL: fetching it would let anyone make us fetch.
+        result.revocation = Check(None, "not checked: the issuer is not one this service trusts")
+        return result
     result.revocation = check_revocation(document, policy=policy)
     return result
 
@@ -188,7 +191,9 @@ def check_revocation(document: dict, *, policy: VerificationPolicy) -> Check:
             status_list = _fetch_status_list(entry, policy)
             if status_list is None:
                 return Check(
-                    None, f"not checkable here: the status list {entry.get('statusListCredential')} was not fetched"
+                    None,
+                    f"not checkable here: this service does not fetch the status list at "
+                    f"{shown(entry.get('statusListCredential'))}",
                 )
             problem = _status_list_problem(json.dumps(status_list, sort_keys=True), _issuer_id(document), policy)
             if problem:
@@ -225,4 +230,4 @@ def _fetch_status_list(entry: dict, policy: VerificationPolicy) -> dict | None:
         return document  # None: the caller does not hold the list here (another process does)
     if not ours and not policy.may_fetch_status_list(url):
         return None
-    return policy.fetch(url)
+    return policy.fetch(normalise_url(url))  # the URL as the fence compared it
