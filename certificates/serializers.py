@@ -128,6 +128,7 @@ class CheckSerializer(serializers.Serializer):
 class VerificationResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     signature = CheckSerializer()
+    format = CheckSerializer(help_text="the W3C data model's rules: types, ids as URLs, dates, subject")
     issuer = CheckSerializer()
     trust = CheckSerializer()
     validity = CheckSerializer()

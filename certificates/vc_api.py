@@ -22,6 +22,7 @@ from credentials.verification import Check, VerificationResult
 # Our checks under the names the VC API and its test suites use.
 CHECK_NAMES = {
     "signature": "proof",
+    "format": "dataModel",
     "issuer": "issuer",
     "trust": "trustedIssuer",
     "validity": "validityPeriod",

@@ -1,4 +1,5 @@
-"""Verifying a credential: signature, issuer, trust, validity period and revocation, each with a reason.
+"""Verifying a credential: signature, data model, issuer, trust, validity period and revocation, each
+with a reason.
 
 Works offline for did:key issuers and the status lists the caller holds; what else may be fetched
 (did:web documents, other status lists), how, and which issuers are trusted is the caller's
@@ -16,6 +17,7 @@ from functools import lru_cache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from core.clock import utcnow
+from credentials.data_model import DataModelError, check_data_model
 from credentials.dids import KeyResolutionError, resolve_key
 from credentials.fetching import FetchError, normalise_url, shown
 from credentials.jsonld import CanonicalisationError
@@ -39,6 +41,8 @@ class VerificationResult:
     trust: Check
     validity: Check
     revocation: Check
+    # The W3C data model's rules (credentials/data_model.py): types, ids as URLs, dates, subject…
+    format: Check = field(default_factory=lambda: Check(None, "not checked"))
     credential_id: str | None = None
     issuer_id: str | None = None
     issuer_label: str | None = None  # who the issuer is, in words, when this service knows it
@@ -54,6 +58,7 @@ class VerificationResult:
     def checks(self) -> dict[str, Check]:
         return {
             "signature": self.signature,
+            "format": self.format,
             "issuer": self.issuer,
             "trust": self.trust,
             "validity": self.validity,
@@ -97,6 +102,7 @@ def verify_credential(
         revocation=Check(None, "not checked"),
         credential_id=document.get("id") if isinstance(document.get("id"), str) else None,
         issuer_id=issuer_id,
+        format=_check_format(document),
     )
     result.signature, method = _check_signature(document, policy, known_keys)
     if not result.signature.ok:
@@ -117,6 +123,14 @@ def verify_credential(
         return result
     result.revocation = check_revocation(document, policy=policy)
     return result
+
+
+def _check_format(document: dict) -> Check:
+    try:
+        version = check_data_model(document)
+    except DataModelError as exc:
+        return Check(False, str(exc))
+    return Check(True, f"it follows the W3C Verifiable Credentials Data Model {version}")
 
 
 def _check_signature(
@@ -216,6 +230,8 @@ def _status_list_problem(status_list_json: str, issuer_id: str | None, policy: V
     listed = verify_credential(json.loads(status_list_json), policy=policy)
     if listed.signature.ok is not True:
         return listed.signature.reason
+    if listed.format.ok is False:
+        return listed.format.reason
     if listed.issuer_id != issuer_id:
         return f"it was issued by {listed.issuer_id}, not by the credential's issuer"
     if listed.validity.ok is False:

@@ -26,7 +26,7 @@ def test_a_valid_credential_is_verified_with_the_checks_that_passed(api, credent
     assert response.status_code == 200
     assert response.json() == {
         "verified": True,
-        "checks": ["proof", "issuer", "trustedIssuer", "validityPeriod", "credentialStatus"],
+        "checks": ["proof", "dataModel", "issuer", "trustedIssuer", "validityPeriod", "credentialStatus"],
         "warnings": [],
         "errors": [],
     }

@@ -38,6 +38,7 @@ from web.forms import BatchForm, InspectionForm, VerifyForm
 
 CHECK_WORDS = {
     "signature": ("Signature", "The certificate has not been altered since it was signed."),
+    "format": ("Credential format", "It follows the W3C Verifiable Credentials data model."),
     "issuer": ("Issuer", "It was signed by the issuer it names."),
     "trust": ("Trusted issuer", "Its issuer is one this service trusts."),
     "validity": ("Validity period", "It is within its validity period."),
