@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from certificates.countries import country_name
@@ -20,7 +21,7 @@ def describe_goods(certifies: dict | None) -> list[tuple[str, str]] | None:
     if "batch_number" in certifies:
         rows.append(("Batch", str(certifies["batch_number"])))
     if "quantity" in certifies:
-        amount = f"{certifies['quantity']:,.3f}".rstrip("0").rstrip(".")
+        amount = _amount(certifies["quantity"])
         unit = str(certifies.get("unit", ""))
         plural = unit in ("bag", "carton") and certifies["quantity"] != 1
         rows.append(("Quantity", f"{amount} {unit}{'s' if plural else ''}".strip()))
@@ -37,7 +38,7 @@ def describe_goods(certifies: dict | None) -> list[tuple[str, str]] | None:
             inspection.append(str(certifies["inspected_on"]))
     if inspection:
         rows.append(("Inspected by", " ".join(inspection)))
-    for name, value, unit in certifies.get("readings", []):
+    for name, value, unit in certifies.get("readings") or []:
         rows.append(
             (
                 READING_LABELS.get(name, str(name)),
@@ -49,6 +50,17 @@ def describe_goods(certifies: dict | None) -> list[tuple[str, str]] | None:
         grade = f", {grade}" if grade.lower().startswith("grade") else f", grade {grade}" if grade else ""
         rows.append(("Inspection result", f"{str(certifies['outcome']).capitalize()}{grade}"))
     return rows
+
+
+def _amount(value: object) -> str:
+    """A quantity as people write it; a signed credential may carry anything there, even words."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"  # exact: a float conversion overflows past 1e308
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
 def certified_goods(document: dict) -> dict | None:
@@ -76,9 +88,10 @@ def certified_goods(document: dict) -> dict | None:
         "grade": assessment.get("grade"),
     }
     goods = {key: value for key, value in values.items() if isinstance(value, str | int | float) and value != ""}
+    declared = assessment.get("declaredValues")
     readings = [
-        (metric.get("metricName"), metric.get("measure", {}).get("value"), metric.get("measure", {}).get("unit"))
-        for metric in assessment.get("declaredValues", [])
+        (metric.get("metricName"), metric["measure"].get("value"), metric["measure"].get("unit"))
+        for metric in (declared if isinstance(declared, list) else [])
         if isinstance(metric, dict) and isinstance(metric.get("measure"), dict)
     ]
     goods["readings"] = [
