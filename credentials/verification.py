@@ -142,10 +142,10 @@ def _check_signature(
         method = proof["verificationMethod"]
         fetch = policy.fetch if policy.may_fetch_did(method.split("#", 1)[0]) else None
         keys = {**policy.known_keys, **(known_keys or {})}
-        verify_proof(document, resolve_key(method, fetch=fetch, known_keys=keys))
+        signed_as = verify_proof(document, resolve_key(method, fetch=fetch, known_keys=keys))
     except (ProofError, KeyResolutionError, CanonicalisationError) as exc:
         return Check(False, str(exc)), ""
-    return Check(True, f"signed by {method} ({proof.get('cryptosuite') or proof['type']})"), method
+    return Check(True, f"signed by {method} ({signed_as})"), method
 
 
 def _check_issuer(controller: str, issuer_id: str | None) -> Check:
