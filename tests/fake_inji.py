@@ -32,7 +32,7 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 from jwt.api_jws import PyJWS
 
 from credentials.keys import SigningKey, multibase_decode
-from credentials.proofs import sign_ed25519_2020
+from tests.inji_certify_signing import certify_time, sign_as_inji_certify
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -476,13 +476,16 @@ class FakeInjiCertify:
     # -- the credential: the configuration's Velocity template over the pushed claims ------------
 
     def render(self, claims: dict, holder: str) -> dict:
-        """CertifyIssuanceServiceImpl.getVerifiableCredential + VelocityTemplatingEngineImpl.format."""
+        """CertifyIssuanceServiceImpl.getVerifiableCredential + VelocityTemplatingEngineImpl.format,
+        signed by W3CJsonLD.addProof as Certify signs (tests/inji_certify_signing.py)."""
         now = datetime.now(UTC)
         params = {
             **{key: java_json(value) for key, value in claims.items()},
             "_issuer": self.configuration["didUrl"],
-            "validFrom": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "validUntil": (now + timedelta(days=730)).strftime("%Y-%m-%dT%H:%M:%SZ"),  # vc-expiry-duration P730D
+            # CertifyIssuanceServiceImpl.java:256-268: now and now + vc-expiry-duration (P730D), to the
+            # millisecond (UTC_DATETIME_PATTERN); the proof's created is validFrom to the second.
+            "validFrom": certify_time(now),
+            "validUntil": certify_time(now + timedelta(days=730)),
             "_holderId": holder,
         }
         template = base64.b64decode(self.configuration["vcTemplate"]).decode()
@@ -502,31 +505,36 @@ class FakeInjiCertify:
                 "statusListIndex": str(index),
                 "statusListCredential": list_url,
             }
-        return sign_ed25519_2020(document, self.issuer_key, params["validFrom"])
+        return sign_as_inji_certify(document, self.issuer_key)
 
     # -- revocation (CredentialStatusController.java, CredentialStatusServiceImpl.java) ----------
 
     def status_list(self, list_id: str) -> tuple[int, object]:
+        """The list as StatusListCredentialService.generateStatusListCredential builds it (lines
+        131-164) and StatusListUpdateBatchJob.updateStatusListCredential renews it (lines 188-199):
+        only the VC 2.0 context (138-140), so a verifier must read its proof options Certify's way;
+        the list's URL as both its id and its subject's (133, 147, 152); the DID as issuer (148); a
+        validFrom of the last update to the millisecond (149, 194-195). Signed by the same
+        W3CJsonLD.addProof as credentials (addProofAndHandleResult, lines 316-338)."""
         bits = self.status_lists.get(list_id)
         if bits is None:
             return internal_error("status_list_not_found_for_the_given_id", "Status List Credential not found")
         encoded = "u" + base64.urlsafe_b64encode(gzip.compress(bytes(bits))).decode().rstrip("=")
         url = f"{self.url}/credentials/status-list/{list_id}"
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         document = {
-            "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/security/suites/ed25519-2020/v1"],
-            "id": url,
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
             "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "id": url,
             "issuer": self.did,
-            "validFrom": now,
+            "validFrom": certify_time(datetime.now(UTC)),
             "credentialSubject": {
-                "id": f"{url}#list",
+                "id": url,
                 "type": "BitstringStatusList",
                 "statusPurpose": "revocation",
                 "encodedList": encoded,
             },
         }
-        return 200, sign_ed25519_2020(document, self.issuer_key, now)
+        return 200, sign_as_inji_certify(document, self.issuer_key)
 
     def update_status(self, raw: bytes) -> tuple[int, object]:
         try:
