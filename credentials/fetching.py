@@ -123,7 +123,10 @@ class _Download:
 
     def run(self, deadline_seconds: float) -> bytes:
         worker = threading.Thread(target=self._work, name="fetch", daemon=True)
-        worker.start()
+        try:
+            worker.start()
+        except RuntimeError:  # no thread to be had (e.g. a process under a memory limit)
+            raise FetchError("this process could not start the fetch") from None
         worker.join(deadline_seconds)
         if worker.is_alive():
             self._cancel()
