@@ -75,9 +75,12 @@ class Batch(Document):
             ("exporter", "search_key"),
             ("status", "created_at"),
             "-created_at",
-            "search_key",
+            # Unique: batch numbers that differ only by case are one number to whoever reads a certificate.
+            # Sparse: batches stored before search_key existed have none until ensure_indexes fills it in.
+            {"fields": ["search_key"], "name": "batch_number_any_case", "unique": True, "sparse": True},
         ],
     }
+    obsolete_indexes = ("search_key_1",)  # the same key, not unique
 
     def clean(self) -> None:
         if self.harvest_date and self.harvest_date > today():
@@ -92,6 +95,33 @@ class Batch(Document):
         for batch in cls.objects(search_key=None).only("batch_number"):
             filled += cls.objects(pk=batch.pk).update_one(set__search_key=batch.batch_number.upper())
         return filled
+
+    @classmethod
+    def index_clashes(cls) -> dict[str, str]:
+        """Stored batch numbers that differ only by case, which keep the unique index on the upper-cased
+        number from being built: what they are and what to do, per index (ensure_indexes asks first)."""
+        groups = cls._get_collection().aggregate(
+            [
+                {"$group": {"_id": {"$toUpper": "$batch_number"}, "numbers": {"$addToSet": "$batch_number"}}},
+                {"$match": {"numbers.1": {"$exists": True}}},
+                {"$sort": {"_id": 1}},
+            ],
+            allowDiskUse=True,
+        )
+        clashes = [sorted(group["numbers"]) for group in groups]
+        if not clashes:
+            return {}
+        listed = "; ".join(" and ".join(repr(number) for number in numbers) for numbers in clashes[:20])
+        more = f" and {len(clashes) - 20} more" if len(clashes) > 20 else ""
+        example = clashes[0][-1]
+        return {
+            "batch_number_any_case": (
+                f"batch numbers that differ only by case, which nobody reading a certificate can tell apart: "
+                f"{listed}{more}. Rename one of each, preferably one without a certificate (a certificate keeps the "
+                f"number it was issued with), e.g. db.batches.updateOne({{batch_number: '{example}'}}, {{$set: "
+                f"{{batch_number: '{example}-2', search_key: '{example.upper()}-2'}}}}), then run ensure_indexes again."
+            )
+        }
 
     @classmethod
     def matching(cls, queryset, prefix: str):

@@ -111,31 +111,38 @@ class Outcome:
 def ensure() -> list[Outcome]:
     """Create every declared index (idempotent), first dropping those a document lists as obsolete.
     A conflict is reported per index with what to do, never as a traceback."""
-    outcomes = []
-    for document in documents():
-        collection = document._get_collection()
-        dropped = [name for name in getattr(document, "obsolete_indexes", ()) if name in collection.index_information()]
-        for name in dropped:
-            collection.drop_index(name)
-        created, failures = [], []
-        for spec in declared(document):
-            try:
-                create(collection, spec)
-            except DuplicateKeyError:
-                failures.append(
-                    f"{spec['name']}: documents already share a value of {[key for key, _ in spec['keys']]}, so the "
-                    "unique index cannot be built. Find them with an aggregation grouping on those fields, keep one "
-                    "of each, then run ensure_indexes again."
-                )
-            except OperationFailure as exc:
-                failures.append(_conflict(spec, exc))
-            else:
-                created.append(spec["name"])
-        backfill = getattr(document, "backfill", None)  # derived keys for documents stored before them
-        if backfill is not None and not failures:
-            backfill()
-        outcomes.append(Outcome(collection.name, created, dropped, failures))
-    return outcomes
+    return [_ensure(document) for document in documents()]
+
+
+def _ensure(document) -> Outcome:
+    collection = document._get_collection()
+    # Stored values that would break a unique index, in the document's own words (which batches, what
+    # to do). Found before anything is dropped, so an index being replaced keeps serving meanwhile.
+    clashes = getattr(document, "index_clashes", dict)()
+    obsolete = () if clashes else getattr(document, "obsolete_indexes", ())
+    dropped = [name for name in obsolete if name in collection.index_information()]
+    for name in dropped:
+        collection.drop_index(name)
+    created, failures = [], [f"{name}: {problem}" for name, problem in clashes.items()]
+    for spec in declared(document):
+        if spec["name"] in clashes:
+            continue
+        try:
+            create(collection, spec)
+        except DuplicateKeyError:
+            failures.append(
+                f"{spec['name']}: documents already share a value of {[key for key, _ in spec['keys']]}, so the "
+                "unique index cannot be built. Find them with an aggregation grouping on those fields, keep one "
+                "of each, then run ensure_indexes again."
+            )
+        except OperationFailure as exc:
+            failures.append(_conflict(spec, exc))
+        else:
+            created.append(spec["name"])
+    backfill = getattr(document, "backfill", None)  # derived keys for documents stored before them
+    if backfill is not None and not failures:
+        backfill()
+    return Outcome(collection.name, created, dropped, failures)
 
 
 def create(collection, spec: dict) -> None:
