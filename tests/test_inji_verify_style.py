@@ -9,10 +9,10 @@ signed bytes are sha256(proof options) + sha256(credential without proof).
 
 Here the app runs as a real server; the credential's own context and status list must come from
 it over HTTP. The W3C contexts (w3.org, w3id.org) would be fetched from the internet, which these
-machines cannot reach; they come from PyLD's copies, and security/v3 from the copy ld-signatures-java
-bundles (tests/contexts/security-v3-unstable.jsonld, from WebOfTrustInfo/ld-signatures-java,
-src/main/resources/info/weboftrust/ldsignatures/jsonld/). Nothing of the app's own is preloaded,
-and none of the app's verification code is used.
+machines cannot reach; they come from PyLD's copies. security/v3 is ld-signatures-java's own
+unpublished file (security-v3-unstable.jsonld); every term a proof carries has the same IRI and type
+in the Ed25519Signature2020 suite context, so that context stands in for it (not copied here).
+Nothing of the app's own is preloaded, and none of the app's verification code is used.
 """
 
 from __future__ import annotations
@@ -35,10 +35,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyld import BUNDLED_CONTEXTS, jsonld
 
 SECURITY_V3 = "https://w3id.org/security/v3"
-INTERNET_CONTEXTS = {
-    "https://www.w3.org/ns/credentials/v2",
-    "https://w3id.org/security/suites/ed25519-2020/v1",
-}
+ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
+INTERNET_CONTEXTS = {"https://www.w3.org/ns/credentials/v2", ED25519_2020}
 
 
 class InjiVerifyStyle:
@@ -49,10 +47,8 @@ class InjiVerifyStyle:
         self.fetched: list[str] = []
 
     def load(self, url: str, options=None) -> dict:
-        if url == SECURITY_V3:
-            document = json.loads((Path(__file__).parent / "contexts" / "security-v3-unstable.jsonld").read_text())
-        elif url in INTERNET_CONTEXTS:
-            document = BUNDLED_CONTEXTS[url]
+        if url in INTERNET_CONTEXTS or url == SECURITY_V3:
+            document = BUNDLED_CONTEXTS[ED25519_2020 if url == SECURITY_V3 else url]
             document = json.loads(document.read_text()) if isinstance(document, Path) else document
         else:
             assert url.startswith(self.server + "/"), f"the credential names {url}, which no verifier can fetch"
@@ -244,7 +240,7 @@ def test_a_damaged_line_in_the_retired_keys_file_costs_only_that_key(did_web, ba
 
     from django.core.management import call_command
 
-    monkeypatch.setattr(logging.getLogger("certificates"), "propagate", True)  # to caplog
+    monkeypatch.setattr(logging.getLogger("credentials"), "propagate", True)  # to caplog
 
     from certificates.signing import retired_keys_file
     from tests.factories import issue_certificate, make_inspection
