@@ -247,6 +247,10 @@ EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", True)
 
 # Credentials (certificates/credential_document.py) and the issuer (issuance/inji/).
 CREDENTIAL_VALIDITY_DAYS = env_int("CREDENTIAL_VALIDITY_DAYS", 365, Bounds(1, 3650))
+# An inspection is dated when it is recorded, and that date is signed as the assessment date. Above 0,
+# the API takes an earlier inspected_at up to this many days back (a lab's result entered later);
+# at 0 it refuses one, so no client can date an inspection as it likes (certificates.lifecycle).
+INSPECTION_BACKDATING_DAYS = env_int("INSPECTION_BACKDATING_DAYS", 0, Bounds(0, 365))
 INJI_MOCK_MODE = env_bool("INJI_MOCK_MODE", True)
 # Inji Certify's base URL (with its servlet path, e.g. https://certify.example.org/v1/certify). Every
 # request and credential goes to this origin only; an endpoint its metadata names elsewhere is refused.

@@ -20,10 +20,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from bson import ObjectId
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
@@ -32,7 +34,7 @@ from mongoengine import ValidationError as DocumentValidationError
 
 from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, Inspection
 from certificates.status_lists import publish_revocation
-from certificates.validators import validate_organisation
+from certificates.validators import validate_inspection_time, validate_organisation
 from core.clock import utcnow
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff, organisation
 from notifications.delivery import notify
@@ -125,7 +127,10 @@ def record_inspection(user, batch: Batch, values: Mapping[str, Any]) -> Answer:
     allowed = may_inspect(user)
     if not allowed.done:
         return allowed
-    fields = {"inspected_at": utcnow(), **{k: v for k, v in values.items() if v is not None}}
+    fields = {k: v for k, v in values.items() if v is not None}
+    fields["inspected_at"], problem = _inspection_time(batch, fields.get("inspected_at"))
+    if problem:
+        return _refused(Problem.INVALID, problem, errors={"inspected_at": [problem]})
     inspection = Inspection(batch=batch, inspector=user.get_username(), agency=organisation(user), **fields)
     try:
         inspection.save()
@@ -136,6 +141,21 @@ def record_inspection(user, batch: Batch, values: Mapping[str, Any]) -> Answer:
         " Its certificate is being issued." if passed else ""
     )
     return Answer(message, subject=inspection)
+
+
+def _inspection_time(batch: Batch, chosen: datetime | None) -> tuple[datetime, str]:
+    """When the inspection happened: now, or the time the inspector chose where the deployment allows
+    backdating (INSPECTION_BACKDATING_DAYS) and it lies in the window; else why not."""
+    now = utcnow()
+    if chosen is None:
+        return now, ""
+    try:
+        validate_inspection_time(
+            chosen, submitted_at=batch.created_at, backdating_days=settings.INSPECTION_BACKDATING_DAYS, now=now
+        )
+    except DjangoValidationError as exc:
+        return now, exc.messages[0]
+    return chosen, ""
 
 
 def _printable_organisation(user) -> Answer | None:

@@ -23,6 +23,7 @@ from mongoengine import (
 )
 
 from certificates.validators import (
+    CLOCK_SKEW,
     FOREIGN_MATTER_PERCENT,
     MOISTURE_PERCENT,
     PESTICIDE_RESIDUE_MG_PER_KG,
@@ -164,7 +165,7 @@ class Inspection(Document):
     }
 
     def clean(self) -> None:
-        if self.inspected_at and self.inspected_at > utcnow():
+        if self.inspected_at and self.inspected_at > utcnow() + CLOCK_SKEW:
             raise ValidationError("The inspection date cannot be in the future.", field_name="inspected_at")
         self.updated_at = utcnow()
 

@@ -65,7 +65,12 @@ class InspectionSerializer(serializers.Serializer):
     batch_number = serializers.CharField(read_only=True, source="batch.batch_number")
     inspector = serializers.CharField(read_only=True)
     agency = serializers.CharField(read_only=True)
-    inspected_at = serializers.DateTimeField(required=False)
+    inspected_at = serializers.DateTimeField(
+        required=False,
+        help_text="Leave out: the server records when the inspection is received. Only where the deployment allows "
+        "backdating (INSPECTION_BACKDATING_DAYS > 0) may it be that many days back, not before the batch was "
+        "submitted nor in the future; otherwise sending it is refused (400).",
+    )
     moisture_percent = NumberField(MOISTURE_PERCENT)
     pesticide_residue_mg_per_kg = NumberField(PESTICIDE_RESIDUE_MG_PER_KG)
     foreign_matter_percent = NumberField(FOREIGN_MATTER_PERCENT, required=False, allow_null=True)

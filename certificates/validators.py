@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import mongoengine
 from django.core.exceptions import ValidationError
@@ -74,6 +75,36 @@ def validate_organisation(name: str) -> None:
         raise ValidationError(
             f"Your organisation's name ({name[:30]}…) is longer than {TEXT_LIMITS['exporter_name']} characters, "
             "more than a certificate's QR code can hold: ask an administrator to shorten it (the user's first name)."
+        )
+
+
+# Web and worker hosts keep their clocks synchronised (see README); this much disagreement between
+# two of them, or with an inspector's device, is forgiven.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def validate_inspection_time(
+    inspected_at: datetime, *, submitted_at: datetime, backdating_days: int, now: datetime
+) -> None:
+    """A time an inspector chose for an inspection (otherwise it is the server's): only where the
+    deployment allows backdating, then up to `backdating_days` back, never before the batch was
+    submitted nor in the future (each give or take CLOCK_SKEW)."""
+    when = f"{inspected_at:%Y-%m-%d %H:%M} UTC"
+    if backdating_days == 0:
+        raise ValidationError(
+            "This service records the time an inspection is received: leave inspected_at out "
+            "(backdating is off, INSPECTION_BACKDATING_DAYS is 0)."
+        )
+    if inspected_at > now + CLOCK_SKEW:
+        raise ValidationError(f"The inspection time {when} is in the future (it is {now:%Y-%m-%d %H:%M} UTC here).")
+    if inspected_at < submitted_at - CLOCK_SKEW:
+        raise ValidationError(
+            f"The inspection time {when} is before the batch was submitted ({submitted_at:%Y-%m-%d %H:%M} UTC)."
+        )
+    if inspected_at < now - timedelta(days=backdating_days) - CLOCK_SKEW:
+        raise ValidationError(
+            f"The inspection time {when} is more than {backdating_days} day(s) ago, further back than this "
+            "service accepts (INSPECTION_BACKDATING_DAYS)."
         )
 
 
