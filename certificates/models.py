@@ -27,9 +27,11 @@ from certificates.validators import (
     FOREIGN_MATTER_PERCENT,
     MOISTURE_PERCENT,
     PESTICIDE_RESIDUE_MG_PER_KG,
+    PLAIN_TEXT,
     QUANTITY,
     TEXT_LIMITS,
     document_rule,
+    normalise_newlines,
     validate_batch_number,
     validate_country,
     validate_hs_code,
@@ -38,6 +40,12 @@ from core.clock import today, utcnow
 from core.documents import prefix_range
 
 QUANTITY_UNITS = ("kg", "t", "lb", "bag", "carton")
+
+
+def text_field(name: str, *, max_length: int | None = None, **kwargs) -> StringField:
+    """Free text that is signed or printed: within its limit, with nothing hidden in it."""
+    limit = max_length or TEXT_LIMITS[name]
+    return StringField(max_length=limit, validation=document_rule(PLAIN_TEXT[name]), **kwargs)
 
 
 class BatchStatus(StrEnum):
@@ -53,15 +61,15 @@ class Batch(Document):
     # The batch number in upper case, for case-insensitive prefix search served by an index.
     search_key = StringField()
     exporter = StringField(required=True, max_length=150)  # the exporter's username
-    exporter_name = StringField(required=True, max_length=TEXT_LIMITS["exporter_name"])  # as on the certificate
-    product = StringField(required=True, max_length=TEXT_LIMITS["product"])
-    variety = StringField(max_length=TEXT_LIMITS["variety"])
+    exporter_name = text_field("exporter_name", required=True)  # as on the certificate
+    product = text_field("product", required=True)
+    variety = text_field("variety")
     hs_code = StringField(validation=document_rule(validate_hs_code))
     quantity = FloatField(required=True, validation=document_rule(QUANTITY))
     unit = StringField(required=True, choices=QUANTITY_UNITS)
     origin_country = StringField(required=True, validation=document_rule(validate_country))
-    origin_region = StringField(max_length=TEXT_LIMITS["origin_region"])
-    farm = StringField(max_length=TEXT_LIMITS["farm"])
+    origin_region = text_field("origin_region")
+    farm = text_field("farm")
     harvest_date = DateField()
     destination_country = StringField(validation=document_rule(validate_country))
     status = StringField(required=True, choices=list(BatchStatus), default=BatchStatus.SUBMITTED)
@@ -141,15 +149,15 @@ class InspectionOutcome(StrEnum):
 class Inspection(Document):
     batch = ReferenceField(Batch, required=True, reverse_delete_rule=DENY)
     inspector = StringField(required=True, max_length=150)  # the inspector's username
-    agency = StringField(required=True, max_length=TEXT_LIMITS["agency"])  # as on the certificate
+    agency = text_field("agency", required=True)  # as on the certificate
     inspected_at = DateTimeField(required=True, default=utcnow)
     moisture_percent = FloatField(required=True, validation=document_rule(MOISTURE_PERCENT))
     pesticide_residue_mg_per_kg = FloatField(required=True, validation=document_rule(PESTICIDE_RESIDUE_MG_PER_KG))
     foreign_matter_percent = FloatField(validation=document_rule(FOREIGN_MATTER_PERCENT))
-    grade = StringField(max_length=TEXT_LIMITS["grade"])
+    grade = text_field("grade")
     organic = BooleanField(default=False)
     outcome = StringField(required=True, choices=list(InspectionOutcome))
-    notes = StringField(max_length=2000)
+    notes = text_field("notes", max_length=2000)
     created_at = DateTimeField(required=True, default=utcnow)
     updated_at = DateTimeField(required=True, default=utcnow)
 
@@ -165,6 +173,8 @@ class Inspection(Document):
     }
 
     def clean(self) -> None:
+        if self.notes:
+            self.notes = normalise_newlines(self.notes)
         if self.inspected_at and self.inspected_at > utcnow() + CLOCK_SKEW:
             raise ValidationError("The inspection date cannot be in the future.", field_name="inspected_at")
         self.updated_at = utcnow()

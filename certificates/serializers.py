@@ -10,9 +10,11 @@ from certificates.validators import (
     FOREIGN_MATTER_PERCENT,
     MOISTURE_PERCENT,
     PESTICIDE_RESIDUE_MG_PER_KG,
+    PLAIN_TEXT,
     QUANTITY,
     TEXT_LIMITS,
     Bounds,
+    normalise_newlines,
     validate_batch_number,
     validate_country,
     validate_hs_code,
@@ -41,19 +43,32 @@ class NumberField(serializers.FloatField):
         return super().to_internal_value(data)
 
 
+def text_field(name: str, **kwargs) -> serializers.CharField:
+    """Free text that is signed or printed: within its limit, with nothing hidden in it."""
+    kwargs.setdefault("max_length", TEXT_LIMITS.get(name))
+    return serializers.CharField(validators=[PLAIN_TEXT[name]], **kwargs)
+
+
+class NotesField(serializers.CharField):
+    """Several lines, kept as line feeds (\\r\\n becomes \\n)."""
+
+    def to_internal_value(self, data):
+        return normalise_newlines(super().to_internal_value(data))
+
+
 class BatchSerializer(serializers.Serializer):
     id = serializers.CharField(read_only=True)
     batch_number = serializers.CharField(max_length=TEXT_LIMITS["batch_number"], validators=[validate_batch_number])
     exporter = serializers.CharField(read_only=True)
     exporter_name = serializers.CharField(read_only=True)
-    product = serializers.CharField(max_length=TEXT_LIMITS["product"])
-    variety = serializers.CharField(max_length=TEXT_LIMITS["variety"], required=False, allow_blank=True)
+    product = text_field("product")
+    variety = text_field("variety", required=False, allow_blank=True)
     hs_code = serializers.CharField(max_length=10, required=False, allow_blank=True, validators=[validate_hs_code])
     quantity = NumberField(QUANTITY)
     unit = serializers.ChoiceField(choices=QUANTITY_UNITS)
     origin_country = CountryField()
-    origin_region = serializers.CharField(max_length=TEXT_LIMITS["origin_region"], required=False, allow_blank=True)
-    farm = serializers.CharField(max_length=TEXT_LIMITS["farm"], required=False, allow_blank=True)
+    origin_region = text_field("origin_region", required=False, allow_blank=True)
+    farm = text_field("farm", required=False, allow_blank=True)
     harvest_date = serializers.DateField(required=False, allow_null=True)
     destination_country = CountryField(required=False, allow_blank=True)
     status = serializers.CharField(read_only=True)
@@ -74,10 +89,10 @@ class InspectionSerializer(serializers.Serializer):
     moisture_percent = NumberField(MOISTURE_PERCENT)
     pesticide_residue_mg_per_kg = NumberField(PESTICIDE_RESIDUE_MG_PER_KG)
     foreign_matter_percent = NumberField(FOREIGN_MATTER_PERCENT, required=False, allow_null=True)
-    grade = serializers.CharField(max_length=TEXT_LIMITS["grade"], required=False, allow_blank=True)
+    grade = text_field("grade", required=False, allow_blank=True)
     organic = serializers.BooleanField(required=False, default=False)
     outcome = serializers.ChoiceField(choices=list(InspectionOutcome))
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    notes = NotesField(max_length=2000, required=False, allow_blank=True, validators=[PLAIN_TEXT["notes"]])
 
 
 class CertificateSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ forms and DRF serializers take them as they are, documents through `document_rul
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -69,6 +70,70 @@ PESTICIDE_RESIDUE_MG_PER_KG = Bounds(0, 1e6, "Pesticide residue")
 FOREIGN_MATTER_PERCENT = Bounds(0, 100, "Foreign matter")
 
 
+# Characters that change what a reader sees without being seen themselves: controls (Cc: \x01, the
+# escape that starts terminal sequences…), formatting characters (Cf: bidirectional overrides,
+# embeddings, isolates and marks, which show "Rice" signed as "eciR"; zero-width spaces; the soft
+# hyphen, invisible except at a line break, so "Bas\u00admati" looks like "Basmati" but is not),
+# lone surrogates (Cs, half a character, which cannot even be stored as UTF-8) and the Unicode line
+# and paragraph separators. Signed into a certificate, they make a verifier's screen show other
+# text than was signed, or two values look alike that are not. ZWNJ and ZWJ are kept: Persian and
+# the Indic scripts need them to spell words (and emoji to join).
+JOINERS = {"\u200c", "\u200d"}
+HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+LINE_BREAKS = {"\n", "\r", "\u2028", "\u2029", "\x0b", "\x0c", "\x85"}
+RETYPE = "remove it (type the value rather than pasting it)"
+
+
+@dataclass(frozen=True)
+class PlainText:
+    """Text as a person reads it on a certificate or a page: nothing invisible, nothing that
+    reorders the rest. `multiline` text may hold line feeds (\\n), and no other line break."""
+
+    what: str
+    multiline: bool = False
+    fix: str = RETYPE
+
+    def __call__(self, value: object) -> None:
+        if not isinstance(value, str):
+            return  # the field's type says what it takes
+        for char in value:
+            problem = _hidden(char, self.multiline)
+            if problem:
+                raise ValidationError(f"{self.what} {problem}: {self.fix}.")
+
+
+def _hidden(char: str, multiline: bool) -> str | None:
+    """Why `char` may not be in plain text, as the end of a sentence; None when it may."""
+    if char in JOINERS or (char == "\n" and multiline) or unicodedata.category(char) not in HIDDEN_CATEGORIES:
+        return None
+    code = f"U+{ord(char):04X}"
+    if char in LINE_BREAKS:
+        return f"contains a line break other than a new line ({code})" if multiline else f"must be one line ({code})"
+    if unicodedata.category(char) == "Cc":
+        return f"contains a control character ({code})"
+    if unicodedata.category(char) == "Cs":
+        return f"contains half of a broken character ({code})"
+    return f"contains the invisible formatting character {code} ({unicodedata.name(char, 'unnamed')})"
+
+
+PLAIN_TEXT = {
+    "product": PlainText("Product"),
+    "variety": PlainText("Variety"),
+    "origin_region": PlainText("Origin region"),
+    "farm": PlainText("Farm"),
+    "exporter_name": PlainText("Exporter name"),
+    "agency": PlainText("Agency"),
+    "grade": PlainText("Grade"),
+    "notes": PlainText("Notes", multiline=True),
+}
+ORGANISATION = PlainText("Your organisation's name", fix="ask an administrator to correct it (the user's first name)")
+
+
+def normalise_newlines(text: str) -> str:
+    """Windows line ends (what browsers send from a textarea) as the line feeds multi-line text keeps."""
+    return text.replace("\r\n", "\n")
+
+
 def validate_organisation(name: str) -> None:
     """An exporter's or agency's name as printed on certificates (the user's full name)."""
     if len(name) > TEXT_LIMITS["exporter_name"]:
@@ -76,6 +141,7 @@ def validate_organisation(name: str) -> None:
             f"Your organisation's name ({name[:30]}…) is longer than {TEXT_LIMITS['exporter_name']} characters, "
             "more than a certificate's QR code can hold: ask an administrator to shorten it (the user's first name)."
         )
+    ORGANISATION(name)
 
 
 # Web and worker hosts keep their clocks synchronised (see README); this much disagreement between
