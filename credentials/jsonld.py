@@ -17,7 +17,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -26,6 +26,9 @@ from typing import Any
 
 import pyoxigraph
 from pyld import BUNDLED_CONTEXTS, FrozenDocumentLoader, jsonld
+from pyld.canon import URDNA2015
+
+from credentials.blank_nodes import BlankNodeShapeError, Quad, check_blank_nodes
 
 CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -54,6 +57,11 @@ def bundle_contexts(contexts: Callable[[], Mapping[str, Path]]) -> Callable[[], 
     return previous
 
 
+def more_contexts() -> dict[str, Path]:
+    """The contexts bundled with `bundle_contexts`, as they are now (for another process to bundle)."""
+    return dict(_more_contexts())
+
+
 @cache
 def read_context(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
@@ -74,6 +82,10 @@ def document_loader() -> FrozenDocumentLoader:
 
 class UndefinedTerm(CanonicalisationError):
     """Safe mode: a property or type no context defines would be dropped, and so not signed."""
+
+
+class UnboundedCanonicalisation(CanonicalisationError):
+    """The document's shape would make canonicalising it cost more than any credential needs."""
 
 
 # --- pyoxigraph (Rust): the common case ------------------------------------------------------
@@ -115,22 +127,67 @@ class _Contexts:
 
 
 def _contexts_of(document: dict) -> _Contexts | None:
-    """None unless the document's contexts are all bundled URLs that pyoxigraph can be trusted with."""
+    """None unless the document's contexts are bundled URLs, or inline ones of plain term definitions
+    (as Inji Certify's credentials carry), that pyoxigraph can be trusted with."""
     value = document.get("@context")
-    urls = tuple(value) if isinstance(value, list) else (value,)
-    if not urls or not all(isinstance(url, str) for url in urls):
+    items = value if isinstance(value, list) else [value]
+    if not items:
         return None
-    return _load_contexts(document_loader(), urls)
+    keys: list[tuple[str, str]] = []
+    for item in items:
+        if isinstance(item, str):
+            keys.append(("url", item))
+        elif _plain_context(item):
+            keys.append(("inline", json.dumps(item, sort_keys=True)))
+        else:
+            return None
+    return _load_contexts(document_loader(), tuple(keys))
+
+
+_PLAIN_CONTEXT_KEYWORDS = frozenset({"@version", "@protected", "@vocab"})
+_PLAIN_DEFINITION_KEYS = frozenset({"@id", "@type", "@container", "@context", "@protected"})
+
+
+def _plain_context(context: Any) -> bool:
+    """Term definitions that pyoxigraph reads as PyLD does: IRIs, @id/@vocab or datatype coercion,
+    @list/@set containers, scoped contexts of the same kind; nothing of @language, @direction,
+    @reverse, @index, @nest, @json or the other containers."""
+    if not isinstance(context, dict) or context.get("@version", 1.1) != 1.1:
+        return False
+    vocabulary = context.get("@vocab", "https:")
+    if not isinstance(vocabulary, str) or ":" not in vocabulary:
+        return False
+    return all(
+        term in _PLAIN_CONTEXT_KEYWORDS if term.startswith("@") else _plain_definition(definition)
+        for term, definition in context.items()
+    )
+
+
+def _plain_definition(definition: Any) -> bool:
+    if isinstance(definition, dict):
+        return (
+            definition.keys() <= _PLAIN_DEFINITION_KEYS
+            and _plain_definition(definition.get("@id"))
+            and definition.get("@type") not in ("@json", "@none")
+            and definition.get("@container", "@set") in ("@set", "@list")
+            and all(_plain_context(scoped) for scoped in _as_list(definition.get("@context", {})))
+        )
+    # a keyword alias would hide @graph, @reverse, @nest… from _terms_used
+    return (
+        definition is None
+        or isinstance(definition, str)
+        and (not definition.startswith("@") or definition in PLAIN_KEYWORDS)
+    )
 
 
 @lru_cache(maxsize=64)
-def _load_contexts(loader: FrozenDocumentLoader, urls: tuple[str, ...]) -> _Contexts | None:
+def _load_contexts(loader: FrozenDocumentLoader, keys: tuple[tuple[str, str], ...]) -> _Contexts | None:
     definitions: list[Any] = []
     resetting: set[str] = set()
     defined: Counter[str] = Counter()
-    for url in urls:
+    for kind, text in keys:
         try:
-            context = loader(url, {})["document"]["@context"]
+            context = json.loads(text) if kind == "inline" else loader(text, {})["document"]["@context"]
         except jsonld.JsonLdError:  # not bundled: PyLD says so
             return None
         if any(_undoes_vocabulary(item) for item in _as_list(context)):
@@ -258,7 +315,7 @@ def _terms_used(document: dict, contexts: _Contexts) -> frozenset[str] | None:
 
 def _canonicalise_with_oxigraph(document: dict, contexts: str) -> str:
     quads = _parse(contexts, _body(document))
-    return _checked(canonical_nquads(quads))
+    return _checked(_bounded_canonical_nquads(quads))
 
 
 def canonicalise_proof_and_document(options: dict, document: dict) -> tuple[str, str]:
@@ -292,7 +349,7 @@ def canonicalise_proof_and_document(options: dict, document: dict) -> tuple[str,
             options_quads.append(pyoxigraph.Quad(node, quad.predicate, quad.object, quad.graph_name))
         else:
             document_quads.append(quad)
-    return _checked(canonical_nquads(options_quads)), _checked(canonical_nquads(document_quads))
+    return _checked(_bounded_canonical_nquads(options_quads)), _checked(_bounded_canonical_nquads(document_quads))
 
 
 PROOF_OPTIONS = "urn:agriqcert:proof-options"
@@ -326,6 +383,23 @@ def _checked(nquads: str) -> str:
     return nquads
 
 
+def _bounded_canonical_nquads(quads: list[pyoxigraph.Quad]) -> str:
+    _check_blank_nodes((str(q.subject), str(q.predicate), str(q.object), _graph(q.graph_name)) for q in quads)
+    return canonical_nquads(quads)
+
+
+def _graph(name: Any) -> str | None:
+    return None if isinstance(name, pyoxigraph.DefaultGraph) else str(name)
+
+
+def _check_blank_nodes(quads: Iterable[Quad]) -> None:
+    """Before RDFC, whose cost is factorial in blank nodes that look alike (credentials/blank_nodes.py)."""
+    try:
+        check_blank_nodes(quads)
+    except BlankNodeShapeError as exc:
+        raise UnboundedCanonicalisation(f"not canonicalised: {exc}") from None
+
+
 def canonical_nquads(quads: Any, algorithm: Any = pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0) -> str:
     """RDFC-1.0 of a dataset: canonical blank-node labels, then the lines in code point order."""
     dataset = pyoxigraph.Dataset(quads)
@@ -334,7 +408,13 @@ def canonical_nquads(quads: Any, algorithm: Any = pyoxigraph.CanonicalizationAlg
     return "".join(line + "\n" for line in sorted(lines) if line)
 
 
-# --- PyLD: inline contexts and the less common keywords ----------------------------------------
+# --- PyLD: nested contexts, the less common keywords, and what PyLD once signed ---------------
+
+# PyLD merges the values of one node's property with a linear search for duplicates: a node named
+# by the same id N times costs N² (4,000 values took 10 s; 1,000 take 0.35 s). What must go to it is
+# kept to what credentials have: ours ~70 values, Inji Certify's (whose contexts import others) ~70,
+# the UN's sample conformity credential 537.
+MAX_PYLD_VALUES = 1000
 
 
 def _refuse_undefined(term: str | None) -> None:
@@ -344,13 +424,89 @@ def _refuse_undefined(term: str | None) -> None:
 
 
 def canonicalise_with_pyld(document: dict) -> str:
-    processor = jsonld.JsonLdProcessor(on_property_dropped=_refuse_undefined)
+    """URDNA2015 as PyLD writes it (control characters raw, not escaped as RDFC-1.0 says): for what
+    pyoxigraph cannot read, and for certificates PyLD signed before pyoxigraph did. The JSON-LD is
+    read by pyoxigraph wherever it can be (the same quads: tests/engine/test_canonicalisation.py),
+    so that a control character in a stranger's document costs no more than any other."""
+    contexts = pyoxigraph_contexts(document)
+    if contexts is None:
+        dataset = _read_with_pyld(document)
+    else:
+        dataset = _pyld_dataset(_parse(contexts, _body(document)))
+    _check_blank_nodes(_quads_of_pyld(dataset))
     try:
-        return processor.normalize(
-            document, {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": document_loader()}
-        )
+        return _checked(URDNA2015().main(dataset, {"format": "application/n-quads"}))
     except jsonld.JsonLdError as exc:
         raise CanonicalisationError(_describe(exc)) from None
+
+
+def _read_with_pyld(document: dict) -> dict:
+    """The RDF dataset PyLD reads, in its own form; within MAX_PYLD_VALUES."""
+    values = _count_values(document)
+    if values > MAX_PYLD_VALUES:
+        raise UnboundedCanonicalisation(
+            f"not canonicalised: it has {values} values, and what pyoxigraph cannot read (nested contexts, "
+            f"@graph, @reverse…) is read only up to {MAX_PYLD_VALUES}"
+        )
+    processor = jsonld.JsonLdProcessor(on_property_dropped=_refuse_undefined)
+    try:
+        return processor.to_rdf(document, {"documentLoader": document_loader()})
+    except jsonld.JsonLdError as exc:
+        raise CanonicalisationError(_describe(exc)) from None
+
+
+def _count_values(document: Any) -> int:
+    count, pending = 0, [document]
+    while pending:
+        value = pending.pop()
+        count += 1
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return count
+
+
+def _pyld_dataset(quads: list[pyoxigraph.Quad]) -> dict:
+    """pyoxigraph's quads in PyLD's form of a dataset (graph name -> triples)."""
+    dataset: dict[str, list[dict]] = {}
+    for quad in quads:
+        graph = (
+            "@default" if isinstance(quad.graph_name, pyoxigraph.DefaultGraph) else _pyld_term(quad.graph_name)["value"]
+        )
+        dataset.setdefault(graph, []).append(
+            {
+                "subject": _pyld_term(quad.subject),
+                "predicate": _pyld_term(quad.predicate),
+                "object": _pyld_term(quad.object),
+            }
+        )
+    return dataset
+
+
+def _pyld_term(term: Any) -> dict:
+    if isinstance(term, pyoxigraph.BlankNode):
+        return {"type": "blank node", "value": "_:" + term.value}
+    if isinstance(term, pyoxigraph.Literal):
+        literal = {"type": "literal", "value": term.value, "datatype": term.datatype.value}
+        return {**literal, "language": term.language} if term.language else literal
+    return {"type": "IRI", "value": term.value}
+
+
+def _quads_of_pyld(dataset: dict) -> Iterator[Quad]:
+    for graph, triples in dataset.items():
+        name = None if graph == "@default" else graph if graph.startswith("_:") else f"<{graph}>"
+        for triple in triples:
+            yield (*(_term_text(triple[part]) for part in ("subject", "predicate", "object")), name)
+
+
+def _term_text(term: dict) -> str:
+    """A PyLD term as N-Quads would write it, near enough to tell terms apart."""
+    if term["type"] == "blank node":
+        return term["value"]
+    if term["type"] == "IRI":
+        return f"<{term['value']}>"
+    return json.dumps([term["value"], term.get("datatype"), term.get("language")])
 
 
 def _describe(exc: jsonld.JsonLdError) -> str:

@@ -4,9 +4,14 @@ Verification is public, so every input is hostile until measured. The bounds are
 a real certificate needs (ours: ~2.5 KB of JSON, depth 6, ~60 objects and strings) and far below
 what costs real time or memory:
 
-- explicit blank-node identifiers ("_:…") are refused: they are the only way to interlink blank
-  nodes, and RDF canonicalisation of interlinked blank nodes is factorial (8 nodes took 55 s);
-  without them the nodes form a tree, which canonicalises in milliseconds;
+- blank-node identifiers ("_:…") are refused wherever they appear, but as an @value: JSON-LD reads
+  one as a node reference not only under @id but as a @type, under any term its context types
+  @id or @vocab (our own context's `exporter`, `assessment`…), as a term or @vocab mapping, so
+  only refusing them all closes every route; they are how blank nodes get interlinked, and RDF
+  canonicalisation of interlinked blank nodes is factorial (six objects listing six such names
+  took 25 s). Nothing we or Inji Certify issue has a string starting with "_:" (a free-text value
+  that did would be refused too). The shape of the blank nodes is checked again on the quads,
+  whatever made them (credentials/blank_nodes.py);
 - size, nesting depth, objects, array lengths and string lengths are capped, so parsing,
   expansion and hashing are linear in a small input;
 - QR text is at most what a QR code can hold; its zlib payload is inflated with a ceiling (no
@@ -67,6 +72,7 @@ def check_document(document: object) -> None:
                 if not isinstance(name, str):  # CBOR maps may have any key; JSON-LD needs text
                     raise UnreadableCredential(f"a property name is not text ({type(name).__name__})")
                 _check_string(name, "a property name")
+                _refuse_blank_node_name(name, "a property name")
                 pending.append((item, depth + 1, name))
         elif isinstance(value, list):
             if len(value) > MAX_ARRAY_ITEMS:
@@ -74,12 +80,20 @@ def check_document(document: object) -> None:
             pending.extend((item, depth + 1, key) for item in value)
         elif isinstance(value, str):
             _check_string(value, f"the value of {key!r}")
-            if key in ("@id", "id") and value.startswith("_:"):
-                raise UnreadableCredential(f"it names a blank node ({value[:20]!r}); credentials do not need them")
+            if key != "@value":
+                _refuse_blank_node_name(value, f"the value of {key!r}")
             if key == "proofValue" and len(value) > MAX_PROOF_VALUE_CHARS:
                 raise UnreadableCredential("its proofValue is far longer than any signature")
         elif isinstance(value, float) and not math.isfinite(value):
             raise UnreadableCredential(f"the value of {key!r} is not a finite number")
+
+
+def _refuse_blank_node_name(value: str, what: str) -> None:
+    if value.startswith("_:"):
+        raise UnreadableCredential(
+            f"{what} names a blank node ({value[:20]!r}); credentials do not need them, and they can make "
+            "checking a signature take unbounded time"
+        )
 
 
 def _check_string(value: str, what: str) -> None:

@@ -10,6 +10,7 @@ import csv
 
 import pyoxigraph
 import pytest
+from pyld.canon import URDNA2015
 
 from credentials import jsonld
 from credentials.jsonld import (
@@ -26,9 +27,10 @@ VECTORS = W3C / "rdf-canon"
 
 def vectors() -> list:
     """Every RDFC-1.0 evaluation test but test074, the poison clique that a conforming implementation
-    must refuse for its cost: pyoxigraph has no such limit, so nothing reaches it with blank nodes
-    linked to each other — credentials/limits.py refuses explicit blank-node identifiers, and
-    without them JSON-LD's blank nodes form a tree."""
+    must refuse for its cost: pyoxigraph has no such limit, so a document's quads reach it only when
+    their blank nodes form a tree cheap to label (credentials/blank_nodes.py, which refuses test074:
+    tests/engine/test_blank_nodes.py). canonical_nquads itself checks nothing, so these vectors,
+    most of them graphs rather than trees, test pyoxigraph's RDFC as it is."""
     with (VECTORS / "manifest.csv").open(encoding="utf-8") as manifest:
         rows = [row for row in csv.DictReader(manifest) if row["rdfc10"] == "TRUE"]
     return [
@@ -52,7 +54,8 @@ def test_the_vectors_are_all_there():
 
 
 def through_pyld(document: dict) -> str:
-    return jsonld.canonicalise_with_pyld(document)
+    """PyLD alone: its reading of the JSON-LD, and its URDNA2015."""
+    return URDNA2015().main(jsonld._read_with_pyld(document), {"format": "application/n-quads"})
 
 
 def through_oxigraph(document: dict) -> str:
@@ -156,7 +159,10 @@ def test_undefined_terms_raise_the_safe_mode_error_either_way():
 @pytest.mark.parametrize(
     "change",
     [
-        pytest.param(lambda d: d["@context"].append({"extraClaim": "https://example.org/extra"}), id="inline context"),
+        pytest.param(
+            lambda d: d["@context"].append({"@language": "en"}), id="an inline context beyond term definitions"
+        ),
+        pytest.param(lambda d: d["@context"].append({"g": "@graph"}), id="an alias of a keyword beyond the plain ones"),
         pytest.param(
             lambda d: d["credentialSubject"].update({"@context": {"x": "https://example.org/x"}}), id="nested context"
         ),
@@ -180,3 +186,52 @@ def test_json_that_is_not_json_ld_is_refused_with_a_reason():
         canonicalise({**credential_with({}), "name": float("nan")})
     with pytest.raises(CanonicalisationError, match="not valid JSON-LD"):
         canonicalise({**credential_with({}), "type": 5})  # a number where a type belongs
+
+
+INJI_STYLE_INLINE_CONTEXTS = {
+    "a term": {"extraClaim": "https://example.org/extra"},
+    "a term typed @id": {"extraClaim": {"@id": "https://example.org/extra", "@type": "@id"}},
+    "a prefix and a compact IRI": {"ex": "https://example.org/", "extraClaim": "ex:extra"},
+    "a @vocab": {"@vocab": "https://example.org/vocab#"},
+    "a list container and a scoped context": {
+        "extraClaim": {
+            "@id": "https://example.org/extra",
+            "@container": "@list",
+            "@context": {"n": "https://example.org/n"},
+        }
+    },
+}
+
+
+@pytest.mark.parametrize("context", INJI_STYLE_INLINE_CONTEXTS.values(), ids=INJI_STYLE_INLINE_CONTEXTS.keys())
+def test_inline_contexts_of_term_definitions_go_to_pyoxigraph_and_read_as_pyld_reads_them(context):
+    """Inji Certify's credentials carry small inline contexts ({"sec": …}, a type's alias): read by
+    pyoxigraph, they cost no more than any other."""
+    value = [{"n": 1}, "https://example.org/b"] if "@container" in str(context) else "https://example.org/a"
+    document = credential_with({"type": "ProduceQualityAttestation", "extraClaim": value})
+    document["@context"].append(context)
+
+    assert through_oxigraph(document) == through_pyld(document)
+
+
+def test_pyld_signed_form_reads_with_pyoxigraph_and_equals_what_pyld_wrote(monkeypatch):
+    """Certificates signed before pyoxigraph were signed over PyLD's URDNA2015, which wrote control
+    characters raw: they are checked that way too, but a control character must not send a
+    stranger's document through PyLD's slower reading."""
+    document = credential_with({"type": "ProduceQualityAttestation", "product": "Rice\x0c\x01 Basmati"})
+    written_by_pyld = through_pyld(document)
+    monkeypatch.setattr(jsonld, "_read_with_pyld", lambda document: pytest.fail("read by PyLD"))
+
+    assert jsonld.canonicalise_with_pyld(document) == written_by_pyld
+    assert "\x01" in written_by_pyld and "\\u0001" in canonicalise(document)  # RDFC-1.0 escapes it
+
+
+def test_what_must_go_to_pyld_is_refused_beyond_its_bound(monkeypatch):
+    """PyLD merges a node's values with a linear search: one node named 1,000 times over is
+    quadratic work, so what pyoxigraph cannot read is read only up to MAX_PYLD_VALUES."""
+    same_node = [{"id": "https://example.org/p", "product": [f"v{i}-{j}" for j in range(100)]} for i in range(11)]
+    document = credential_with({"@context": {"x": "https://example.org/x"}, "assessedProduct": same_node})
+    monkeypatch.setattr(jsonld.jsonld.JsonLdProcessor, "to_rdf", lambda *args: pytest.fail("read by PyLD"))
+
+    with pytest.raises(jsonld.UnboundedCanonicalisation, match="read only up to 1000"):
+        canonicalise(document)
