@@ -8,4 +8,5 @@ produce, documents or Django.
 - policy: `VerificationPolicy`, what is trusted and what may be fetched, with the fetcher
 - dids, fetching: a verification method to a key; fetching what a credential names
 - status_list: the W3C Bitstring Status List; qr: PixelPass and QR codes
+- images: the text of the QR code in a photo, a screenshot or a PDF, read within bounds
 """
