@@ -138,6 +138,9 @@ AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 ROOT_URLCONF = "agriqcert.urls"
 # No request needs more: a certificate is a few KB, the largest credential a verifier reads 64 KB.
 MAX_REQUEST_BYTES = 256 * 1024
+# Except a photo or PDF of a certificate sent to the verify page or API (core.request_limits.takes_files):
+# a phone photo is 2-5 MB, and credentials/images.py reads files up to 10 MB (on disk above 256 KB).
+MAX_UPLOAD_BYTES = 11 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 WSGI_APPLICATION = "agriqcert.wsgi.application"
