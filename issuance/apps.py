@@ -12,8 +12,8 @@ class IssuanceConfig(AppConfig):
         from core import mongo
         from issuance.hooks import inspection_saved
         from issuance.inji import publish_revocation
-        from issuance.models import IssuanceJob, WorkerHeartbeat
+        from issuance.models import IssuanceJob, OrphanCredential, WorkerHeartbeat
 
-        mongo.register(IssuanceJob, WorkerHeartbeat)
+        mongo.register(IssuanceJob, WorkerHeartbeat, OrphanCredential)
         register_publisher(IssuedVia.INJI, publish_revocation)
         signals.post_save.connect(inspection_saved, sender=Inspection)

@@ -1,4 +1,5 @@
-"""The issuance queue's documents: one IssuanceJob per certificate to issue, one heartbeat per worker.
+"""The issuance queue's documents: one IssuanceJob per certificate to issue, one heartbeat per worker,
+one OrphanCredential per Inji credential no certificate will carry.
 
 Every write that changes a job's status lives in issuance/queue.py.
 """
@@ -12,6 +13,7 @@ from django.db import models as django_models
 from mongoengine import (
     BooleanField,
     DateTimeField,
+    DictField,
     Document,
     EmbeddedDocument,
     EmbeddedDocumentListField,
@@ -97,6 +99,15 @@ class JobError(EmbeddedDocument):
     worker = StringField()
 
 
+class UnkeptCredential(EmbeddedDocument):
+    """Inji Certify's answer that a job gave up holding; issuance/orphans.py records and revokes it."""
+
+    credential = StringField(required=True)  # JSON, as Certify returned it
+    reason = StringField(required=True)
+    at = DateTimeField(required=True)
+    worker = StringField()
+
+
 class IssuanceJob(Document):
     """A request to issue one certificate.
 
@@ -129,6 +140,11 @@ class IssuanceJob(Document):
     # An earlier job or attempt may have stored the certificate (it was released unfinished, or a
     # certificate with this key existed when it was enqueued): look before calling the issuer.
     certificate_may_exist = BooleanField(default=False)
+    # What Inji Certify returned (JSON), kept by the lease holder before anything checks it: a later
+    # attempt uses it instead of asking Certify for a second credential.
+    received_credential = StringField()
+    # Answers the job gave up holding (moved here by the same write), until they are orphans.
+    unkept = EmbeddedDocumentListField(UnkeptCredential)
     created_at = DateTimeField(required=True, default=utcnow)
     updated_at = DateTimeField(required=True, default=utcnow)
 
@@ -150,6 +166,8 @@ class IssuanceJob(Document):
             {"fields": ["trigger", "-created_at"], "name": "by_trigger"},
             # Jobs that gave up, most recent first (status, gave-up list, admin).
             {"fields": ["status", "next_attempt_at", "-finished_at"], "name": "gave_up"},
+            # The few jobs holding unkept answers, for the orphan sweep.
+            {"fields": ["unkept.at"], "name": "unkept_answers", "sparse": True},
         ],
     }
 
@@ -171,6 +189,42 @@ class IssuanceJob(Document):
 
     def __str__(self) -> str:
         return f"job {self.pk} ({self.status})"
+
+
+class OrphanState(StrEnum):
+    PENDING = "pending"  # not revoked at Inji Certify yet: the workers' sweep tries again
+    REVOKED = "revoked"
+    UNREVOCABLE = "unrevocable"  # it names no status entry to revoke it through: act at Certify
+    IN_USE = "in_use"  # a certificate carries it after all (a race went the other way): left valid
+
+
+class OrphanCredential(Document):
+    """A credential Inji Certify issued that no certificate will carry, revoked at Certify so that at
+    most one credential per inspection revision stays valid (issuance/orphans.py)."""
+
+    credential_id = StringField(required=True, unique=True)  # its id (or a digest when it has none)
+    job_id = ObjectIdField(required=True)
+    dedupe_key = StringField(required=True)  # the certificate key it was issued for
+    batch_number = StringField(required=True)
+    reason = StringField(required=True)
+    worker = StringField()
+    status_entry = DictField()  # its credentialStatus revocation entry: all revocation needs
+    state = StringField(required=True, choices=list(OrphanState), default=OrphanState.PENDING)
+    attempts = IntField(required=True, default=0)
+    next_attempt_at = DateTimeField()
+    last_error = StringField()
+    recorded_at = DateTimeField(required=True, default=utcnow)
+    revoked_at = DateTimeField()
+
+    meta = {
+        "collection": "orphan_credentials",
+        "auto_create_index": False,
+        "indexes": [
+            {"fields": ["state", "next_attempt_at"], "name": "revocation_due"},
+            {"fields": ["state", "recorded_at"], "name": "by_state"},
+            {"fields": ["job_id", "recorded_at"], "name": "by_job"},
+        ],
+    }
 
 
 class WorkerHeartbeat(Document):

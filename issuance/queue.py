@@ -3,7 +3,13 @@
 Each transition is one single-document atomic update whose filter holds the whole condition, so
 it is correct with any number of workers on a real MongoDB server (and, in the embedded mode, on
 the serialised mongomock client). Writes that finish a job are fenced on _id + lock_token +
-status=processing: a worker whose lease was taken over cannot record a result.
+status=processing: a worker whose lease was taken over cannot record a result. Lease recovery
+rotates the token first, so a worker that was only cut off (a partition, a long pause) is fenced
+out from that moment, whatever it does when it comes back.
+
+Inji Certify's answer is kept on the job (`received_credential`) by a fenced write before anything
+checks it; a job that gives up, or finishes with another certificate, moves it to `unkept` in the
+same write, for issuance/orphans.py to revoke.
 """
 
 from __future__ import annotations
@@ -134,22 +140,34 @@ def renew_lease(job: IssuanceJob, lease_seconds: int) -> bool:
     return _fenced(job, {"$set": {"lease_expires_at": now + timedelta(seconds=lease_seconds), "updated_at": now}})
 
 
-def complete(job: IssuanceJob, certificate_id: ObjectId) -> bool:
+def keep_answer(job: IssuanceJob, credential_json: str) -> bool:
+    """Keep what Inji Certify returned on the job, before anything checks it; False means the lease
+    was lost, so nobody will use this credential (it is an orphan)."""
+    return _fenced(job, {"$set": {"received_credential": credential_json, "updated_at": utcnow()}})
+
+
+def _unkept(job: IssuanceJob, reason: str, worker_id: str, now: datetime) -> dict:
+    return {"credential": job.received_credential, "reason": reason[:1000], "at": now, "worker": worker_id}
+
+
+def complete(job: IssuanceJob, certificate_id: ObjectId, *, unkept_reason: str = "") -> bool:
+    """Finish with the stored certificate. With `unkept_reason`, the answer the job holds is not
+    that certificate's credential (another one was stored first): it moves to `unkept`."""
     now = utcnow()
-    return _fenced(
-        job,
-        {
-            "$set": {
-                "status": JobStatus.SUCCESS,
-                "certificate_id": certificate_id,
-                "finished_at": now,
-                "expires_at": _expiry(now),
-                "next_attempt_at": None,
-                "updated_at": now,
-            },
-            "$unset": {"lock_token": "", "lease_expires_at": ""},
+    update: dict = {
+        "$set": {
+            "status": JobStatus.SUCCESS,
+            "certificate_id": certificate_id,
+            "finished_at": now,
+            "expires_at": _expiry(now),
+            "next_attempt_at": None,
+            "updated_at": now,
         },
-    )
+        "$unset": {"lock_token": "", "lease_expires_at": "", "received_credential": ""},
+    }
+    if unkept_reason and job.received_credential:
+        update["$push"] = {"unkept": _unkept(job, unkept_reason, job.locked_by or "", now)}
+    return _fenced(job, update)
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -176,9 +194,12 @@ def fail(
     if gives_up:
         changes.update(finished_at=now, expires_at=_expiry(now))
     error = {"attempt": job.attempt_count, "at": now, "kind": kind, "message": message[:1000], "worker": worker_id}
-    recorded = _fenced(
-        job, {"$set": changes, "$unset": {"lock_token": "", "lease_expires_at": ""}, "$push": {"errors": error}}
-    )
+    update = {"$set": changes, "$unset": {"lock_token": "", "lease_expires_at": ""}, "$push": {"errors": error}}
+    if gives_up and job.received_credential:
+        # A job that gave up holds no credential: a retry starts afresh, and this one is revoked.
+        update["$unset"]["received_credential"] = ""
+        update["$push"]["unkept"] = _unkept(job, message, worker_id, now)
+    recorded = _fenced(job, update)
     return Failure(recorded=recorded, will_retry_at=retry_at)
 
 
@@ -224,7 +245,9 @@ def recover_expired_leases(
     while True:
         document = _collection().find_one_and_update(
             {"status": JobStatus.PROCESSING, "lease_expires_at": {"$lt": now}},
-            {"$set": {"lease_expires_at": now + timedelta(seconds=60)}},  # a short hold while we decide
+            # A short hold while we decide, under a new token: the old holder may only have been cut
+            # off, and from here on its renewals and writes match nothing.
+            {"$set": {"lease_expires_at": now + timedelta(seconds=60), "lock_token": secrets.token_hex(16)}},
             return_document=ReturnDocument.AFTER,
         )
         if document is None:
@@ -246,6 +269,11 @@ def recover_expired_leases(
             )
             if outcome.will_retry_at is None and on_gave_up is not None:
                 on_gave_up(job, reason)
+
+
+def forget_unkept(job_id: ObjectId, recorded: list[datetime]) -> None:
+    """Drop unkept answers once issuance/orphans.py recorded them as orphans."""
+    _update({"_id": job_id}, {"$pull": {"unkept": {"at": {"$in": recorded}}}})
 
 
 def purge_expired(now: datetime | None = None) -> int:
@@ -284,19 +312,24 @@ def retry(job: IssuanceJob, *, by: str) -> bool:
 def cancel(job: IssuanceJob, *, by: str) -> bool:
     """An operator stops a pending job for good; False when it was no longer pending."""
     now = utcnow()
-    error = {"attempt": job.attempt_count, "at": now, "kind": ErrorKind.CANCELLED, "message": f"cancelled by {by}"}
-    cancelled = _update(
-        {"_id": job.pk, "status": JobStatus.PENDING},
-        {
-            "$set": {
-                "status": JobStatus.FAILED,
-                "next_attempt_at": None,
-                "finished_at": now,
-                "expires_at": _expiry(now),
-                "updated_at": now,
-            },
-            "$push": {"errors": error},
+    message = f"cancelled by {by}"
+    error = {"attempt": job.attempt_count, "at": now, "kind": ErrorKind.CANCELLED, "message": message}
+    update: dict = {
+        "$set": {
+            "status": JobStatus.FAILED,
+            "next_attempt_at": None,
+            "finished_at": now,
+            "expires_at": _expiry(now),
+            "updated_at": now,
         },
+        "$push": {"errors": error},
+    }
+    if job.received_credential:  # a released job kept Certify's answer; cancelled, it is unkept
+        update["$unset"] = {"received_credential": ""}
+        update["$push"]["unkept"] = _unkept(job, message, "", now)
+    # The answer read is the answer moved: a worker may have claimed and released it since.
+    cancelled = _update(
+        {"_id": job.pk, "status": JobStatus.PENDING, "received_credential": job.received_credential}, update
     )
     if cancelled:
         log.info("job=%s batch=%s outcome=cancelled by=%s", job.pk, job.batch_number, by)

@@ -177,3 +177,109 @@ def test_retention_deletes_only_finished_jobs_past_their_expiry(batch):
     assert queue.purge_expired(now=utcnow() + timedelta(days=29)) == 0
     assert queue.purge_expired(now=utcnow() + timedelta(days=31)) == 1
     assert [j.batch_number for j in IssuanceJob.objects] == ["STILL-PENDING"]
+
+
+# -- lease recovery fences a holder that was only cut off; Certify's answer stays with the job -------
+
+
+def test_lease_recovery_rotates_the_token_before_it_decides_so_the_cut_off_holder_is_fenced_out(batch, monkeypatch):
+    """The holder may only be paused or partitioned: from the recovery's first write on, its
+    renewals, answers and results match nothing, even while the recovery is still deciding."""
+    job = claimed(batch)
+    seen_by_the_old_holder = {}
+    real_fail = queue.fail
+
+    def fail_after_the_old_holder_tried(recovered, **options):
+        seen_by_the_old_holder.update(
+            token_rotated=recovered.lock_token not in (None, job.lock_token),
+            renewed=queue.renew_lease(job, 300),
+            kept_answer=queue.keep_answer(job, '{"id": "urn:uuid:late"}'),
+            completed=queue.complete(job, ObjectId()),
+        )
+        return real_fail(recovered, **options)
+
+    monkeypatch.setattr(queue, "fail", fail_after_the_old_holder_tried)
+
+    assert queue.recover_expired_leases(now=utcnow() + timedelta(seconds=31)) == 1
+
+    assert seen_by_the_old_holder == {"token_rotated": True, "renewed": False, "kept_answer": False, "completed": False}
+    after = stored(job)
+    assert after.will_retry and after.received_credential is None and after.lock_token is None
+    assert not queue.renew_lease(job, 300) and not queue.release(job)
+
+
+def test_only_the_lease_holder_keeps_an_answer_and_the_next_attempt_finds_it(batch):
+    job = claimed(batch)
+
+    assert queue.keep_answer(job, '{"id": "urn:uuid:first"}')
+    queue.recover_expired_leases(now=utcnow() + timedelta(seconds=31))
+    assert not queue.keep_answer(job, '{"id": "urn:uuid:second"}')
+
+    assert queue.claim("worker-b", 30).received_credential == '{"id": "urn:uuid:first"}'
+
+
+def test_a_release_keeps_the_answer_for_the_next_worker(batch):
+    job = claimed(batch)
+    queue.keep_answer(job, '{"id": "urn:uuid:kept"}')
+
+    assert queue.release(job)
+
+    assert stored(job).received_credential == '{"id": "urn:uuid:kept"}'
+
+
+def test_a_job_that_gives_up_moves_its_answer_to_unkept_in_the_same_write(batch):
+    job = claimed(batch)
+    queue.keep_answer(job, '{"id": "urn:uuid:refused"}')
+    job.received_credential = '{"id": "urn:uuid:refused"}'
+
+    queue.fail(job, kind=ErrorKind.PERMANENT, message="wrong claims", worker_id="worker-a", permanent=True)
+
+    after = stored(job)
+    assert after.gave_up and after.received_credential is None
+    assert [(u.credential, u.reason, u.worker) for u in after.unkept] == [
+        ('{"id": "urn:uuid:refused"}', "wrong claims", "worker-a")
+    ]
+
+
+def test_a_retry_keeps_the_answer_and_completion_clears_it(batch):
+    job = claimed(batch)
+    queue.keep_answer(job, '{"id": "urn:uuid:kept"}')
+    job.received_credential = '{"id": "urn:uuid:kept"}'
+    queue.fail(job, kind=ErrorKind.TRANSIENT, message="503", worker_id="worker-a", permanent=False)
+    IssuanceJob.objects(pk=job.pk).update_one(set__next_attempt_at=utcnow())
+    again = queue.claim("worker-b", 30)
+    assert again.received_credential == '{"id": "urn:uuid:kept"}'
+
+    assert queue.complete(again, ObjectId())
+
+    after = stored(job)
+    assert after.received_credential is None and after.unkept == []
+
+
+def test_completing_with_another_certificate_moves_the_unused_answer_to_unkept(batch):
+    job = claimed(batch)
+    queue.keep_answer(job, '{"id": "urn:uuid:unused"}')
+    job.received_credential = '{"id": "urn:uuid:unused"}'
+
+    assert queue.complete(job, ObjectId(), unkept_reason="another certificate was stored first")
+
+    after = stored(job)
+    assert after.status == JobStatus.SUCCESS and after.received_credential is None
+    assert [u.reason for u in after.unkept] == ["another certificate was stored first"]
+
+
+def test_cancelling_a_released_job_moves_its_answer_to_unkept_unless_the_answer_changed_meanwhile(batch):
+    job = claimed(batch)
+    queue.keep_answer(job, '{"id": "urn:uuid:first"}')
+    queue.release(job)
+    seen_by_the_operator = stored(job)
+    again = queue.claim("worker-b", 30)
+    queue.keep_answer(again, '{"id": "urn:uuid:second"}')
+    queue.release(again)
+
+    assert not queue.cancel(seen_by_the_operator, by="operator")
+    assert queue.cancel(stored(job), by="operator")
+
+    after = stored(job)
+    assert after.gave_up and after.received_credential is None
+    assert [(u.credential, u.reason) for u in after.unkept] == [('{"id": "urn:uuid:second"}', "cancelled by operator")]
