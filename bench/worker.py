@@ -114,11 +114,11 @@ def throughput(fake: dict, flow: str, concurrency: int, jobs: int, latency: floa
         client = certify_client(fake)
         client.endpoints()  # discovered once per worker, not per job
 
-        def issue(batch, inspection, *, certificate_key):
-            return client.issue(certify_claims(batch, inspection), certificate_key=certificate_key)
+        def issue(batch, inspection, *, certificate_key, received=None):
+            return client.issue(certify_claims(batch, inspection), certificate_key=certificate_key, received=received)
     else:
 
-        def issue(batch, inspection, *, certificate_key):
+        def issue(batch, inspection, *, certificate_key, received=None):
             time.sleep(latency)  # the issuer's answer, without its CPU
             return mock_issue(batch, inspection, certificate_key=certificate_key)
 
@@ -179,7 +179,7 @@ def pickup_latency(poll_ms: int, samples: int, wake: bool) -> dict:
     Inspection.objects.update(set__outcome="passed")
     release = threading.Event()
 
-    def held(batch, inspection, *, certificate_key):
+    def held(batch, inspection, *, certificate_key, received=None):
         release.wait(30)
         raise PermanentIssuerError("benchmark job: gives up so it is never retried")
 
@@ -289,8 +289,8 @@ def db_ops_per_job(fake: dict, jobs: int = 50) -> dict:
     client = certify_client(fake)
     client.endpoints()
 
-    def issue(batch, inspection, *, certificate_key):
-        return client.issue(certify_claims(batch, inspection), certificate_key=certificate_key)
+    def issue(batch, inspection, *, certificate_key, received=None):
+        return client.issue(certify_claims(batch, inspection), certificate_key=certificate_key, received=received)
 
     worker = Worker(issue=issue, concurrency=1, poll_interval_ms=3000)
     with CountingOps() as ops:

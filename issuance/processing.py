@@ -3,21 +3,31 @@
 The certificate's unique key (inspection + revision) makes every step safe to repeat: a worker
 that crashed after the issuer answered, or a second job for the same inspection, finds the stored
 certificate and finishes without calling the issuer again.
+
+Inji Certify's answer is kept on the job (a write fenced on the lease) the moment it arrives, before
+it is checked or stored: a later attempt uses it instead of asking Certify for a second credential.
+A credential that cannot be kept — the lease was lost first, it was refused, another certificate
+was stored, the job gave up — is revoked at Certify and recorded (issuance/orphans.py). The lease is
+renewed right before the certificate is stored: a worker that lost it stores nothing.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from django.conf import settings
 
 from certificates.lifecycle import CredentialIdTaken, mark_certified, store_active
 from certificates.models import Batch, BatchStatus, Certificate, Inspection
 from core.clock import utcnow
 from credentials.qr import QRTooDense, check_scannable
-from issuance import queue
-from issuance.inji import IssuedCredential, IssuerError, PermanentIssuerError, issue_credential
+from issuance import orphans, queue
+from issuance.inji import IssuedCredential, IssuerError, PermanentIssuerError, accept_answer, issue_credential
 from issuance.models import ErrorKind, IssuanceJob
 from notifications.delivery import STAFF, notify
 from notifications.models import NotificationKind
@@ -38,7 +48,19 @@ class JobResult:
     detail: str = ""
 
 
-def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> JobResult:
+class LeaseLost(Exception):
+    """Another worker holds the job now: this one must record nothing."""
+
+
+class AnswerNotKept(LeaseLost):
+    """Certify answered, but the lease was lost before the answer could be kept: nobody will use it."""
+
+    def __init__(self, credential: dict) -> None:
+        super().__init__("the lease was lost before Inji Certify's answer could be kept")
+        self.credential = credential
+
+
+def process(job: IssuanceJob, worker_id: str, issue=issue_credential, lease_seconds: int | None = None) -> JobResult:
     batch, inspection = load_inspection_and_batch(job)
     if batch is None or inspection is None:
         missing = f"batch {job.batch_number}" if batch is None else f"inspection {job.inspection_id}"
@@ -46,19 +68,16 @@ def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> JobResu
     if not inspection.passed:
         return give_up(job, worker_id, f"inspection {inspection.pk} is no longer passed", batch)
 
-    certificate = None
-    if job.attempt_count > 1 or job.errors or job.retried_at or job.certificate_may_exist:
-        # An earlier attempt or job may have stored the certificate (then crashed, or was released).
-        certificate = Certificate.objects(certificate_key=job.dedupe_key).first()
-        if certificate is not None:
-            mark_certified(certificate)
+    certificate = stored_certificate(job)
     if certificate is None:
         try:
-            issued = issue(batch, inspection, certificate_key=job.dedupe_key)
-            refuse_unscannable(issued)
-            certificate = store_certificate(
-                batch, inspection, issued, certificate_key=job.dedupe_key, revision=job.revision, job_id=job.pk
-            )
+            certificate = issue_and_store(job, batch, inspection, issue, lease_seconds or settings.WORKER_LEASE_SECONDS)
+        except AnswerNotKept as lost:
+            reason = f"worker {worker_id} lost the job's lease before it could keep Inji Certify's answer"
+            orphans.record(lost.credential, job, reason=reason, worker=worker_id)
+            return JobResult(JobOutcome.LEASE_LOST, "Inji Certify's answer came too late to keep; revoked there")
+        except LeaseLost:
+            return JobResult(JobOutcome.LEASE_LOST, "the lease was lost before the certificate was stored")
         except IssuerError as exc:
             if not exc.transient:
                 return give_up(job, worker_id, str(exc), batch)
@@ -75,8 +94,50 @@ def process(job: IssuanceJob, worker_id: str, issue=issue_credential) -> JobResu
         certificate_id=certificate.pk,
         dedupe_key=f"{NotificationKind.CERTIFICATE_READY}:{certificate.pk}",
     )
-    if not queue.complete(job, certificate.pk):
+    return finish(job, certificate)
+
+
+def stored_certificate(job: IssuanceJob) -> Certificate | None:
+    """The certificate an earlier attempt or job stored (then crashed, or was released), if any."""
+    if not (job.attempt_count > 1 or job.errors or job.retried_at or job.certificate_may_exist):
+        return None
+    certificate = Certificate.objects(certificate_key=job.dedupe_key).first()
+    if certificate is not None:
+        mark_certified(certificate)
+    return certificate
+
+
+def issue_and_store(job: IssuanceJob, batch: Batch, inspection: Inspection, issue, lease_seconds: int) -> Certificate:
+    key = job.dedupe_key
+    if job.received_credential:  # Certify answered an earlier attempt: use that answer
+        issued = accept_answer(batch, inspection, json.loads(job.received_credential), certificate_key=key)
+    else:
+        issued = issue(batch, inspection, certificate_key=key, received=answer_keeper(job))
+    refuse_unscannable(issued)
+    if not queue.renew_lease(job, lease_seconds):
+        raise LeaseLost()
+    return store_certificate(batch, inspection, issued, certificate_key=key, revision=job.revision, job_id=job.pk)
+
+
+def answer_keeper(job: IssuanceJob) -> Callable[[dict], None]:
+    """What the issuer calls with Inji Certify's answer, before checking it: keep it on the job."""
+
+    def keep(credential: dict) -> None:
+        text = json.dumps(credential, ensure_ascii=False, separators=(",", ":"))
+        if not queue.keep_answer(job, text):
+            raise AnswerNotKept(credential)
+        job.received_credential = text
+
+    return keep
+
+
+def finish(job: IssuanceJob, certificate: Certificate) -> JobResult:
+    unkept = job.received_credential is not None and json.loads(job.received_credential) != certificate.credential
+    reason = "another certificate was stored for this inspection first" if unkept else ""
+    if not queue.complete(job, certificate.pk, unkept_reason=reason):
         return JobResult(JobOutcome.LEASE_LOST, "another worker took the job over; its certificate is stored")
+    if unkept:
+        orphans.adopt_unkept(job.pk)
     return JobResult(JobOutcome.SUCCESS, certificate.credential_id)
 
 
@@ -154,7 +215,7 @@ def retry_later(job: IssuanceJob, worker_id: str, message: str, batch: Batch | N
     if not failure.recorded:
         return JobResult(JobOutcome.LEASE_LOST, message)
     if failure.will_retry_at is None:
-        _notify_gave_up(job, batch, message)
+        _gave_up(job, batch, message)
         return JobResult(JobOutcome.GAVE_UP, message)
     return JobResult(JobOutcome.RETRY, f"{message}; next attempt at {failure.will_retry_at:%H:%M:%S}")
 
@@ -163,7 +224,7 @@ def give_up(job: IssuanceJob, worker_id: str, message: str, batch: Batch | None)
     failure = queue.fail(job, kind=ErrorKind.PERMANENT, message=message, worker_id=worker_id, permanent=True)
     if not failure.recorded:
         return JobResult(JobOutcome.LEASE_LOST, message)
-    _notify_gave_up(job, batch, message)
+    _gave_up(job, batch, message)
     return JobResult(JobOutcome.GAVE_UP, message)
 
 
@@ -171,8 +232,15 @@ def recover_expired_leases(now: datetime | None = None) -> int:
     """Dead workers' jobs back in the queue; one whose attempts are used up gives up and tells the
     exporter and staff, exactly like any other give-up."""
     return queue.recover_expired_leases(
-        now, on_gave_up=lambda job, reason: _notify_gave_up(job, Batch.objects(pk=job.batch_id).first(), reason)
+        now, on_gave_up=lambda job, reason: _gave_up(job, Batch.objects(pk=job.batch_id).first(), reason)
     )
+
+
+def _gave_up(job: IssuanceJob, batch: Batch | None, reason: str) -> None:
+    """Every give-up: the answer from Certify the job held (now unkept) is revoked; people are told."""
+    if job.received_credential:
+        orphans.adopt_unkept(job.pk)
+    _notify_gave_up(job, batch, reason)
 
 
 def _notify_gave_up(job: IssuanceJob, batch: Batch | None, reason: str) -> None:

@@ -26,7 +26,7 @@ from django.db import close_old_connections, connections
 from pymongo.errors import PyMongoError
 
 from core.clock import utcnow
-from issuance import metrics, queue
+from issuance import metrics, orphans, queue
 from issuance.inji import issue_credential
 from issuance.models import HEARTBEAT_EVERY_AT_MOST, IssuanceJob, JobStatus, WorkerHeartbeat
 from issuance.processing import JobOutcome, JobResult, process, recover_expired_leases, retry_later
@@ -35,6 +35,7 @@ from notifications.delivery import purge_expired as purge_expired_notifications
 log = logging.getLogger(__name__)
 
 PURGE_EVERY_SECONDS = 600
+ORPHAN_SWEEP_EVERY_SECONDS = 60
 OUTAGE_BACKOFF_MIN_SECONDS, OUTAGE_BACKOFF_MAX_SECONDS = 0.5, 30.0
 HEARTBEAT_RETENTION = timedelta(days=7)
 
@@ -127,6 +128,8 @@ class Worker:
             log.warning("worker=%s outcome=heartbeat_failed error=%s", self.id, _describe(exc))
         maintenance = threading.Thread(target=self._maintain_forever, name=f"{self.id}-maintenance", daemon=True)
         maintenance.start()
+        # Apart from maintenance: a revocation waits on Inji Certify, and lease renewals must not.
+        threading.Thread(target=self._sweep_orphans_forever, name=f"{self.id}-orphans", daemon=True).start()
         self._threads = JobThreads(self.concurrency, self.id, self._run_job)
         log.info(
             "worker=%s outcome=started concurrency=%s poll_ms=%d", self.id, self.concurrency, self.poll_interval * 1000
@@ -211,7 +214,7 @@ class Worker:
     def _run_job(self, active: ActiveJob) -> None:
         job = active.job
         try:
-            result = process(job, self.id, self.issue)
+            result = process(job, self.id, self.issue, self.lease_seconds)
         except Exception as exc:  # noqa: BLE001 - a bug must not lose the job: record it and retry later
             log.exception("job=%s batch=%s outcome=error", job.pk, job.batch_number)
             result = self._record_unexpected(job, exc)
@@ -260,6 +263,15 @@ class Worker:
                 log.warning("worker=%s outcome=maintenance_failed error=%s", self.id, _describe(exc))
             except Exception:  # noqa: BLE001 - a bug must not stop renewals for good either
                 log.exception("worker=%s outcome=maintenance_failed", self.id)
+
+    def _sweep_orphans_forever(self) -> None:
+        while not self._stopped.wait(ORPHAN_SWEEP_EVERY_SECONDS):
+            try:
+                orphans.sweep()
+            except PyMongoError as exc:
+                log.warning("worker=%s outcome=orphan_sweep_failed error=%s", self.id, _describe(exc))
+            except Exception:  # noqa: BLE001 - a bug must not stop the sweep for good
+                log.exception("worker=%s outcome=orphan_sweep_failed", self.id)
 
     def maintain(self) -> None:
         self.renew_leases()

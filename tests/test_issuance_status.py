@@ -33,7 +33,7 @@ def test_get_status_describes_the_worker_running_in_this_process(batch):
     make_inspection(batch)
     release = threading.Event()
 
-    def held_issue(batch, inspection, *, certificate_key):
+    def held_issue(batch, inspection, *, certificate_key, received=None):
         release.wait(5)
         return mock_issue(batch, inspection, certificate_key=certificate_key)
 

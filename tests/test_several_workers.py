@@ -24,7 +24,7 @@ def test_three_workers_process_every_job_exactly_once():
     calls: Counter[str] = Counter()
     lock = threading.Lock()
 
-    def counting_issue(batch, inspection, *, certificate_key):
+    def counting_issue(batch, inspection, *, certificate_key, received=None):
         with lock:
             calls[certificate_key] += 1
         return mock_issue(batch, inspection, certificate_key=certificate_key)

@@ -35,7 +35,7 @@ class Issuer:
         self.calls = 0
         self.crash_before, self.crash_after, self.delay = crash_before, crash_after, delay
 
-    def __call__(self, batch, inspection, *, certificate_key):
+    def __call__(self, batch, inspection, *, certificate_key, received=None):
         self.calls += 1
         if self.crash_before and self.calls == 1:
             raise Crash()
@@ -90,11 +90,11 @@ def test_crash_after_the_certificate_was_stored_before_the_job_finished(batch, m
     real_complete = queue.complete
     crashes = []
 
-    def complete_or_crash(job, certificate_id):
+    def complete_or_crash(job, certificate_id, **options):
         if not crashes:
             crashes.append(job.pk)
             raise Crash()
-        return real_complete(job, certificate_id)
+        return real_complete(job, certificate_id, **options)
 
     monkeypatch.setattr(queue, "complete", complete_or_crash)
 
@@ -187,13 +187,21 @@ def test_a_job_that_gives_up_because_its_worker_died_on_the_last_attempt_tells_e
     assert "stopped renewing its lease" in told.first().message and batch.batch_number in told.first().title
 
 
-def test_a_job_released_after_its_certificate_was_stored_is_not_issued_twice(batch):
-    """Shutdown releases a job whose thread is still running; the thread may store the
-    certificate afterwards. The next worker must find it instead of calling the issuer again."""
+def test_a_job_released_after_its_certificate_was_stored_is_not_issued_twice(batch, monkeypatch):
+    """Shutdown releases a job whose thread is still running; past its last lease check, the
+    thread may store the certificate afterwards. The next worker must find it instead of calling
+    the issuer again."""
     inspection = make_inspection(batch)
     job = queue.claim("worker-a", lease_seconds=30)
-    assert queue.release(job)  # the grace period ran out…
+    store = processing.store_certificate
+
+    def released_then_stored(*args, **kwargs):
+        assert queue.release(job)  # the grace period ran out…
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(processing, "store_certificate", released_then_stored)
     processing.process(job, "worker-a", Issuer())  # …and the old thread finished (its completion is fenced out)
+    monkeypatch.setattr(processing, "store_certificate", store)
     assert Certificate.objects.count() == 1
     issuer = Issuer()
 
@@ -202,3 +210,15 @@ def test_a_job_released_after_its_certificate_was_stored_is_not_issued_twice(bat
     assert issuer.calls == 0
     assert Certificate.objects.count() == 1 and Certificate.objects.get().inspection.pk == inspection.pk
     assert IssuanceJob.objects.get().status == JobStatus.SUCCESS
+
+
+def test_a_thread_whose_job_was_released_before_it_stored_stores_nothing(batch):
+    make_inspection(batch)
+    job = queue.claim("worker-a", lease_seconds=30)
+    assert queue.release(job)
+
+    result = processing.process(job, "worker-a", Issuer())
+
+    assert result.outcome == processing.JobOutcome.LEASE_LOST
+    assert Certificate.objects.count() == 0
+    assert IssuanceJob.objects.get().status == JobStatus.PENDING

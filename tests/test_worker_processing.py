@@ -29,7 +29,7 @@ class CountingIssuer:
         self.failures = failures
         self.error = error
 
-    def __call__(self, batch, inspection, *, certificate_key):
+    def __call__(self, batch, inspection, *, certificate_key, received=None):
         self.calls += 1
         if self.calls <= self.failures:
             raise self.error
@@ -180,7 +180,7 @@ def test_retention_expires_finished_jobs_after_30_days(batch):
 def test_an_unexpected_bug_is_recorded_on_the_job_not_lost(batch):
     make_inspection(batch)
 
-    def broken(batch, inspection, *, certificate_key):
+    def broken(batch, inspection, *, certificate_key, received=None):
         raise KeyError("surprise")
 
     run_once(broken)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -97,10 +98,15 @@ class CertifyClient:
 
     # -- the two operations ---------------------------------------------------------------
 
-    def issue(self, claims: dict, *, certificate_key: str) -> IssuedCredential:
+    def issue(
+        self, claims: dict, *, certificate_key: str, received: Callable[[dict], None] | None = None
+    ) -> IssuedCredential:
         """Push, offer, token, credential. The offer URI, its pre-authorized code and the access
         token hand out a credential to whoever holds them: no message carries one (they are
-        scrubbed from every error here, whatever step or answer echoed them)."""
+        scrubbed from every error here, whatever step or answer echoed them).
+
+        `received(credential)` gets Certify's answer before anything checks it, so the caller can
+        keep it first: a credential exists at Certify from that moment, whatever happens next."""
         endpoints = self.endpoints()
         bearer: set[str] = set()
         try:
@@ -113,6 +119,8 @@ class CertifyClient:
             credential = self.request_credential(endpoints, token, c_nonce)
         except IssuerError as exc:
             raise type(exc)(_scrub(str(exc), bearer)) from None
+        if received is not None:
+            received(credential)
         return self.accept(credential, claims, certificate_key)
 
     def revoke(self, status_entry: dict) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,7 +15,10 @@ from core.clock import utcnow
 from issuance.inji.result import IssuedCredential
 
 
-def issue(batch: Batch, inspection: Inspection, *, certificate_key: str) -> IssuedCredential:
+def issue(
+    batch: Batch, inspection: Inspection, *, certificate_key: str, received: Callable[[dict], None] | None = None
+) -> IssuedCredential:
+    """`received` is never called: the mock's credential leaves this process only as a certificate."""
     issued_at = utcnow().replace(microsecond=0)
     entry = allocate_entry()
     document = build_credential(
