@@ -16,17 +16,27 @@ from core.admin_pages import confirm_or_run, paginate, query_string, render, req
 from core.clock import utcnow
 from core.documents import get_document_or_404, object_id
 from issuance import queue
-from issuance.models import IssuanceJob, JobStatus, Trigger, WorkerHeartbeat
+from issuance.models import IssuanceJob, JobStatus, OrphanCredential, OrphanState, Trigger, WorkerHeartbeat
 from issuance.monitoring import queue_status, worker_gone
 from issuance.requests import assess, request_issuance
 
 SORTS = {"created": "created_at", "next": "next_attempt_at", "updated": "updated_at", "batch": "batch_number"}
 PERIODS = {"today": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 OUTCOMES = {"will_retry": "Will retry", "gave_up": "Gave up"}
+# Jobs with orphan credentials: still valid at Certify (pending, unrevocable), or any.
+ORPHANS = {"unrevoked": [OrphanState.PENDING, OrphanState.UNREVOCABLE], "any": list(OrphanState)}
+FILTERS = [
+    ("status", "By status", [(s, s.title()) for s in JobStatus]),
+    ("outcome", "By failure", list(OUTCOMES.items())),
+    ("orphans", "By orphan credentials", [("unrevoked", "Not revoked yet"), ("any", "Any")]),
+    ("trigger", "By trigger", [(t, "API" if t == Trigger.API else t.title()) for t in Trigger]),
+    ("created", "By date created", [("today", "Today"), ("7d", "Past 7 days"), ("30d", "Past 30 days")]),
+]
 
 
 def filtered_jobs(request: HttpRequest):
-    jobs = IssuanceJob.objects.exclude("errors")  # the list never needs the error history
+    # The list never needs the error history or Certify's answers.
+    jobs = IssuanceJob.objects.exclude("errors", "received_credential", "unkept")
     status = request.GET.get("status")
     if status in set(JobStatus):
         jobs = jobs.filter(status=status)
@@ -35,6 +45,9 @@ def filtered_jobs(request: HttpRequest):
         jobs = jobs.will_retry()
     elif outcome == "gave_up":
         jobs = jobs.gave_up()
+    orphans = ORPHANS.get(request.GET.get("orphans", ""))
+    if orphans:
+        jobs = jobs.filter(pk__in=OrphanCredential.objects(state__in=orphans).distinct("job_id"))
     trigger = request.GET.get("trigger")
     if trigger in set(Trigger):
         jobs = jobs.filter(trigger=trigger)
@@ -53,12 +66,6 @@ def job_list(request: HttpRequest) -> HttpResponse:
     jobs = filtered_jobs(request).order_by(order)
     page = paginate(request, jobs)
     status = queue_status()
-    filters = [
-        ("status", "By status", [(s, s.title()) for s in JobStatus]),
-        ("outcome", "By failure", list(OUTCOMES.items())),
-        ("trigger", "By trigger", [(t, "API" if t == Trigger.API else t.title()) for t in Trigger]),
-        ("created", "By date created", [("today", "Today"), ("7d", "Past 7 days"), ("30d", "Past 30 days")]),
-    ]
     return render(
         request,
         "admin/issuance/job_list.html",
@@ -69,6 +76,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         will_retry=status["will_retry"]["count"],
         gave_up=status["gave_up"]["count"],
         oldest_due=status["oldest_due"],
+        orphans=status["orphan_credentials"]["counts"],
         filters=[
             (
                 name,
@@ -76,7 +84,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
                 [(query_string(request, **{name: None}), "All", not request.GET.get(name))]
                 + [(query_string(request, **{name: v}), text, request.GET.get(name) == v) for v, text in choices],
             )
-            for name, label, choices in filters
+            for name, label, choices in FILTERS
         ],
         columns=[
             (
@@ -134,6 +142,8 @@ def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
         certificate=certificate,
         worker=worker,
         worker_gone=worker_gone(job),
+        orphans=OrphanCredential.objects(job_id=job.pk).order_by("recorded_at"),
+        holds_answer=bool(job.received_credential),
         timeline=timeline,
         can_retry=request.user.has_perm("issuance.retry_job") and job.status == JobStatus.FAILED,
         can_cancel=request.user.has_perm("issuance.cancel_job") and job.status == JobStatus.PENDING,

@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 
 from core.clock import utcnow
 from issuance.models import IssuanceJob, JobStatus
-from issuance.monitoring import live_worker_count, oldest_due_job, waited_seconds
+from issuance.monitoring import live_worker_count, oldest_due_job, orphan_counts, waited_seconds
 
 # -- one worker process -----------------------------------------------------------------------
 
@@ -103,6 +103,16 @@ class QueueCollector(Collector):
             "Worker processes whose heartbeat is recent.",
             value=live_worker_count(now),
         )
+        orphans = GaugeMetricFamily(
+            "agriqcert_inji_orphan_credentials",
+            "Credentials Inji Certify issued that no certificate carries, by state: revoked (at Certify), "
+            "pending (Certify has not taken the revocation yet; retried), unrevocable (no status entry: "
+            "revoke by hand), in_use (a certificate carries it after all).",
+            labels=["state"],
+        )
+        for state, count in orphan_counts().items():
+            orphans.add_metric([state], count)
+        yield orphans
 
 
 def queue_registry() -> CollectorRegistry:

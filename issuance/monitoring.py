@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.clock import utcnow
-from issuance.models import STALE_AFTER, IssuanceJob, JobStatus, WorkerHeartbeat
+from issuance.models import STALE_AFTER, IssuanceJob, JobStatus, OrphanCredential, OrphanState, WorkerHeartbeat
 
 LISTED = 20
 
@@ -27,6 +27,17 @@ def live_worker_count(now: datetime) -> int:
     return sum(worker_state(beat, now) == "live" for beat in recent)
 
 
+def orphan_counts() -> dict[str, int]:
+    """Inji credentials no certificate carries (issuance/orphans.py), by state: one indexed count each."""
+    return {state.value: OrphanCredential.objects(state=state).count() for state in OrphanState}
+
+
+def unrevoked_orphans():
+    """Orphans Certify would still call valid (pending, or unrevocable), oldest first."""
+    found = OrphanCredential.objects(state__in=[OrphanState.PENDING, OrphanState.UNREVOCABLE])
+    return found.order_by("recorded_at").limit(LISTED)
+
+
 def queue_status(now: datetime | None = None) -> dict:
     now = now or utcnow()
     # One count per status: each is a range of the claim index (status first) on MongoDB.
@@ -40,6 +51,7 @@ def queue_status(now: datetime | None = None) -> dict:
         "gave_up": {"count": gave_up.count(), "jobs": [_job_row(job) for job in gave_up.limit(LISTED)]},
         "oldest_due": _oldest_due_row(oldest, now) if oldest else None,
         "workers": [_worker_row(beat, now) for beat in WorkerHeartbeat.objects.order_by("-last_seen_at").limit(50)],
+        "orphan_credentials": {"counts": orphan_counts(), "unrevoked": [_orphan_row(o) for o in unrevoked_orphans()]},
     }
 
 
@@ -48,6 +60,7 @@ class Thresholds:
     min_live_workers: int = 1
     max_due_age_seconds: int = 600
     max_gave_up_per_hour: int = 10
+    max_orphan_pending_seconds: int = 3600
 
 
 def health_problems(thresholds: Thresholds, now: datetime | None = None) -> list[str]:
@@ -73,6 +86,26 @@ def health_problems(thresholds: Thresholds, now: datetime | None = None) -> list
             f"{gave_up} job(s) gave up in the last hour, more than {thresholds.max_gave_up_per_hour}: "
             "see issuance_status for their errors"
         )
+    problems.extend(_orphan_problems(thresholds, now))
+    return problems
+
+
+def _orphan_problems(thresholds: Thresholds, now: datetime) -> list[str]:
+    """Credentials Certify still calls valid though no certificate carries them."""
+    late = now - timedelta(seconds=thresholds.max_orphan_pending_seconds)
+    pending = OrphanCredential.objects(state=OrphanState.PENDING, recorded_at__lt=late).count()
+    unrevocable = OrphanCredential.objects(state=OrphanState.UNREVOCABLE).count()
+    problems = []
+    if pending:
+        problems.append(
+            f"{pending} orphan Inji credential(s) recorded more than {thresholds.max_orphan_pending_seconds} s ago "
+            "are not revoked at Inji Certify yet: see issuance_status for Certify's answer"
+        )
+    if unrevocable:
+        problems.append(
+            f"{unrevocable} orphan Inji credential(s) have no status entry to revoke them through: "
+            "revoke them at Inji Certify by hand (see issuance_status)"
+        )
     return problems
 
 
@@ -84,6 +117,19 @@ def _job_row(job: IssuanceJob) -> dict:
         "attempts": job.attempt_count,
         "next_attempt_at": job.next_attempt_at.isoformat() if job.next_attempt_at else None,
         "last_error": f"{last.kind}: {last.message}" if last else "",
+    }
+
+
+def _orphan_row(orphan: OrphanCredential) -> dict:
+    return {
+        "credential_id": orphan.credential_id,
+        "job": str(orphan.job_id),
+        "batch": orphan.batch_number,
+        "state": orphan.state,
+        "reason": orphan.reason,
+        "recorded_at": orphan.recorded_at.isoformat(),
+        "attempts": orphan.attempts,
+        "last_error": orphan.last_error or "",
     }
 
 

@@ -139,7 +139,7 @@ def test_promtool_accepts_the_rules_and_their_tests_fire_as_written(tmp_path):
     )
     configured = promtool("check", "config", str(scrape))
 
-    assert checked.returncode == 0 and "SUCCESS: 6 rules found" in checked.stdout, checked.stdout + checked.stderr
+    assert checked.returncode == 0 and "SUCCESS: 7 rules found" in checked.stdout, checked.stdout + checked.stderr
     assert tested.returncode == 0 and "SUCCESS" in tested.stdout, tested.stdout + tested.stderr
     assert configured.returncode == 0, configured.stdout + configured.stderr
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from certificates.models import Certificate
 from core.clock import utcnow
@@ -266,3 +268,31 @@ def test_a_credential_without_a_status_entry_is_recorded_as_unrevocable(inji, ba
 
     assert orphan.state == OrphanState.UNREVOCABLE and "by hand" in orphan.last_error
     assert inji.requests_to("/credentials/v2/status") == []
+
+
+# -- operators see them -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_operators_see_orphans_in_the_admin_the_metrics_and_issuance_status(
+    inji, batch, settings, admin_client, client
+):
+    settings.INJI_ISSUER_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    inji.fail_next("/credentials/v2/status", "503")
+    make_inspection(batch)
+    run_due_jobs()
+    job, orphan = IssuanceJob.objects.get(), OrphanCredential.objects.get()
+
+    job_page = admin_client.get(f"/admin/issuance/jobs/{job.pk}/").content.decode()
+    job_list = admin_client.get("/admin/issuance/jobs/?orphans=unrevoked").content.decode()
+    metrics = client.get("/metrics").content.decode()
+    out = StringIO()
+    call_command("issuance_status", stdout=out)
+    with pytest.raises(CommandError, match="not revoked at Inji Certify yet"):
+        call_command("issuance_status", "--check", "--min-live-workers", "0", "--max-orphan-pending", "0")
+
+    assert orphan.credential_id in job_page and "not taken yet" in job_page and "503" in job_page
+    assert "orphan credentials not revoked" in job_list and str(job.pk) in job_list
+    assert 'agriqcert_inji_orphan_credentials{state="pending"} 1.0' in metrics
+    assert 'agriqcert_inji_orphan_credentials{state="revoked"} 0.0' in metrics
+    assert "Orphan Inji credentials: pending 1  revoked 0" in out.getvalue() and orphan.credential_id in out.getvalue()

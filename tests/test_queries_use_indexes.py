@@ -20,8 +20,8 @@ from django.urls import reverse
 from certificates.models import Certificate
 from core import embedded, indexes, mongo
 from core.clock import utcnow
-from issuance import queue
-from issuance.monitoring import queue_status
+from issuance import orphans, queue
+from issuance.monitoring import Thresholds, health_problems, queue_status
 from issuance.processing import process
 from issuance.worker import Worker
 from notifications.delivery import purge_expired as purge_notifications
@@ -199,6 +199,7 @@ def a_day_of_work(api, admin_client, actors) -> None:
         reverse("admin:issuance-jobs") + "?outcome=gave_up&o=batch",
         reverse("admin:issuance-jobs") + "?trigger=automatic&created=7d",
         reverse("admin:issuance-jobs") + "?q=RICE-2026-001",
+        reverse("admin:issuance-jobs") + "?orphans=unrevoked",
         reverse("admin:issuance-job", args=[job.pk]),
         reverse("admin:issuance-workers"),
         reverse("admin:certificates-batches") + "?q=rice&status=certified",
@@ -215,6 +216,8 @@ def a_day_of_work(api, admin_client, actors) -> None:
     worker = Worker(concurrency=1, poll_interval_ms=20, lease_seconds=10)
     worker.beat()
     worker.maintain()
+    orphans.sweep(now=utcnow() + timedelta(hours=2))
+    health_problems(Thresholds())
     queue.recover_expired_leases(now=utcnow() + timedelta(hours=1))
     queue.purge_expired(now=utcnow() + timedelta(days=400))
     purge_notifications(now=utcnow() + timedelta(days=400))

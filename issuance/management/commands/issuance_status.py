@@ -10,7 +10,10 @@ THRESHOLD = Bounds(0, 10**9)  # a count, or seconds
 
 
 class Command(BaseCommand):
-    help = "Show the issuance queue: counts by status, retries, give-ups, the oldest due job, workers."
+    help = (
+        "Show the issuance queue: counts by status, retries, give-ups, the oldest due job, workers, and orphan "
+        "Inji credentials."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--json", action="store_true", dest="as_json", help="print JSON")
@@ -39,15 +42,30 @@ class Command(BaseCommand):
             default=defaults.max_gave_up_per_hour,
             help="jobs that may give up in the last hour (default %(default)s)",
         )
+        parser.add_argument(
+            "--max-orphan-pending",
+            type=option_int(THRESHOLD),
+            default=defaults.max_orphan_pending_seconds,
+            help="seconds an orphan Inji credential may wait for Certify to take its revocation (default %(default)s)",
+        )
 
     def handle(
-        self, *args, as_json: bool, check: bool, min_live_workers, max_due_age, max_gave_up_per_hour, **options
+        self,
+        *args,
+        as_json: bool,
+        check: bool,
+        min_live_workers,
+        max_due_age,
+        max_gave_up_per_hour,
+        max_orphan_pending,
+        **options,
     ) -> None:
         notice = embedded_notice()
         if notice:
             self.stderr.write(notice)
         if check:
-            problems = health_problems(Thresholds(min_live_workers, max_due_age, max_gave_up_per_hour))
+            thresholds = Thresholds(min_live_workers, max_due_age, max_gave_up_per_hour, max_orphan_pending)
+            problems = health_problems(thresholds)
             if problems:
                 raise CommandError("issuance is unhealthy:\n  " + "\n  ".join(problems))
             self.stdout.write("OK: issuance is healthy")
@@ -73,7 +91,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {job['id']} batch {job['batch']} attempts {job['attempts']}{when}")
                 if job["last_error"]:
                     self.stdout.write(f"    {job['last_error']}")
-        workers = status["workers"]
+        self.write_workers(status["workers"])
+        self.write_orphans(status["orphan_credentials"])
+
+    def write_workers(self, workers: list[dict]) -> None:
         self.stdout.write(f"Workers: {sum(w['state'] == 'live' for w in workers)} live")
         for worker in workers:
             self.stdout.write(
@@ -81,3 +102,15 @@ class Command(BaseCommand):
                 f"active {worker['active_jobs']}/{worker['concurrency']} "
                 f"processed {worker['processed']} failed {worker['failed']}"
             )
+
+    def write_orphans(self, orphans: dict) -> None:
+        counts = "  ".join(f"{state} {count}" for state, count in orphans["counts"].items())
+        self.stdout.write(f"Orphan Inji credentials: {counts}")
+        for orphan in orphans["unrevoked"]:
+            self.stdout.write(
+                f"  {orphan['state']:<11} {orphan['credential_id']} batch {orphan['batch']} job {orphan['job']} "
+                f"recorded {orphan['recorded_at']} attempts {orphan['attempts']}"
+            )
+            self.stdout.write(f"    {orphan['reason']}")
+            if orphan["last_error"]:
+                self.stdout.write(f"    last attempt: {orphan['last_error']}")
