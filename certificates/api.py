@@ -6,7 +6,8 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,12 +22,14 @@ from certificates.serializers import (
     InspectionSerializer,
     ShareSerializer,
     VerificationResultSerializer,
+    VerifyFileSerializer,
     VerifyRequestSerializer,
 )
 from certificates.throttling import VerifyThrottle
 from certificates.trust import verify_from_stranger
 from core.pagination import Pages
-from credentials.qr import QRDecodeError, decode_pixelpass, qr_if_it_fits
+from core.request_limits import BoundedJSONParser, takes_files
+from credentials.qr import qr_if_it_fits
 
 
 def paginated(view: APIView, request, queryset, serializer_class) -> Response:
@@ -205,24 +208,26 @@ class CertificateShareWithdraw(APIView):
         return Response(CertificateSerializer(certificate.reload()).data)
 
 
+@takes_files
 class Verify(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
     throttle_classes = [VerifyThrottle]
+    parser_classes = [BoundedJSONParser, MultiPartParser]
 
     @extend_schema(
-        request=VerifyRequestSerializer,
-        responses={200: VerificationResultSerializer, 400: OpenApiResponse(description="Not a credential")},
-        summary="Verify a credential or QR text (public)",
+        request={"application/json": VerifyRequestSerializer, "multipart/form-data": VerifyFileSerializer},
+        responses={
+            200: VerificationResultSerializer,
+            400: OpenApiResponse(description="Not a credential, or a file with no readable QR code; the body says why"),
+            413: OpenApiResponse(description="Larger than the request limit (256 KB of JSON, 11 MB of upload)"),
+        },
+        summary="Verify a credential, its QR text, or a photo or PDF of its QR code (public)",
+        description="Send JSON with `credential` or `qr`, or multipart/form-data with a `file`: a photo or "
+        "screenshot of the QR code, the certificate's PDF, or the credential's JSON file.",
     )
     def post(self, request):
-        serializer = VerifyRequestSerializer(data=request.data)
+        multipart = request.content_type.startswith("multipart/form-data")
+        serializer = (VerifyFileSerializer if multipart else VerifyRequestSerializer)(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if "qr" in serializer.validated_data:
-            try:
-                document = decode_pixelpass(serializer.validated_data["qr"])
-            except QRDecodeError as exc:
-                raise ValidationError({"qr": [str(exc)]}) from None
-        else:
-            document = serializer.validated_data["credential"]
-        return Response(verify_from_stranger(document).as_dict())
+        return Response(verify_from_stranger(serializer.validated_data["document"]).as_dict())

@@ -19,7 +19,10 @@ from certificates.validators import (
     validate_country,
     validate_hs_code,
 )
+from credentials.images import MAX_FILE_BYTES, MAX_IMAGE_PIXELS, MAX_PDF_PAGES, UnreadableFile, kind_of, text_in_file
 from credentials.limits import MAX_QR_TEXT_CHARS, UnreadableCredential, check_document
+from credentials.qr import QRDecodeError, decode_pixelpass
+from credentials.verification import read_credential
 
 
 class CountryField(serializers.CharField):
@@ -123,6 +126,8 @@ class ShareSerializer(serializers.Serializer):
 
 
 class VerifyRequestSerializer(serializers.Serializer):
+    """application/json: the credential, or the text of its QR code. `document` is what they hold."""
+
     credential = serializers.JSONField(required=False, help_text="The credential as a JSON object")
     qr = serializers.CharField(
         required=False, max_length=MAX_QR_TEXT_CHARS, help_text="The text of its QR code (PixelPass)"
@@ -131,13 +136,42 @@ class VerifyRequestSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         if ("credential" in attrs) == ("qr" in attrs):
             raise serializers.ValidationError("Send exactly one of 'credential' (a JSON object) or 'qr' (QR text).")
-        if "credential" in attrs:
+        if "qr" in attrs:
             try:
-                check_document(attrs["credential"])
-            except UnreadableCredential as exc:
-                problem = f"Not a credential this service reads: {exc}."
-                raise serializers.ValidationError({"credential": [problem]}) from None
-        return attrs
+                return {"document": decode_pixelpass(attrs["qr"])}
+            except QRDecodeError as exc:
+                raise serializers.ValidationError({"qr": [str(exc)]}) from None
+        try:
+            check_document(attrs["credential"])
+        except UnreadableCredential as exc:
+            problem = f"Not a credential this service reads: {exc}."
+            raise serializers.ValidationError({"credential": [problem]}) from None
+        return {"document": attrs["credential"]}
+
+
+class VerifyFileSerializer(serializers.Serializer):
+    """multipart/form-data: a file as people hold it. `document` is the credential it carries."""
+
+    file = serializers.FileField(
+        help_text=f"A photo or screenshot of the certificate's QR code (JPEG, PNG, HEIC, WebP), the certificate's "
+        f"PDF (the QR code is read from its first {MAX_PDF_PAGES} pages), or the credential's JSON file or QR text; "
+        f"up to {MAX_FILE_BYTES // 1024 // 1024} MB and {MAX_IMAGE_PIXELS // 1_000_000} megapixels"
+    )
+
+    def validate_file(self, upload) -> dict:
+        data = upload.read(MAX_FILE_BYTES + 1)  # one byte more than is read, so an oversized file is told so
+        try:
+            text = text_in_file(data)
+        except UnreadableFile as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        try:
+            return read_credential(text)
+        except UnreadableCredential as exc:
+            what = "The QR code in that file holds no" if kind_of(data) else "That file holds no"
+            raise serializers.ValidationError(f"{what} credential this service reads: {exc}.") from None
+
+    def validate(self, attrs: dict) -> dict:
+        return {"document": attrs["file"]}
 
 
 class CheckSerializer(serializers.Serializer):

@@ -32,6 +32,8 @@ def staff_token(actors):
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_input_makes_the_api_fail(case, staff_token):
+    if case.media_type == "multipart/form-data" and not isinstance(case.body, dict):
+        return  # a form is named fields: no client can send a list or a number as one
     case.headers = {**(case.headers or {}), "Authorization": f"Token {staff_token}"}
     response = case.call()
     case.validate_response(response, checks=(not_a_server_error, status_code_conformance, response_schema_conformance))

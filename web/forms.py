@@ -18,6 +18,7 @@ from certificates.validators import (
     validate_country,
     validate_hs_code,
 )
+from credentials.images import MAX_FILE_BYTES, UnreadableFile, kind_of, text_in_file
 from credentials.limits import MAX_CREDENTIAL_BYTES
 
 
@@ -81,26 +82,46 @@ class InspectionForm(forms.Form):
 
 
 class VerifyForm(forms.Form):
+    """A credential as people hold it: a photo of its QR code, its PDF or file, or its pasted text."""
+
+    photo = forms.FileField(
+        label="Take a photo of the QR code",
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+    file = forms.FileField(
+        label="Upload a file",
+        required=False,
+        help_text=f"A photo or screenshot of the QR code (JPEG, PNG, HEIC, WebP), the certificate's PDF, or the "
+        f"credential's JSON file; up to {MAX_FILE_BYTES // 1024 // 1024} MB.",
+        widget=forms.FileInput(attrs={"accept": "image/*,.heic,.heif,application/pdf,.pdf,application/json,.json"}),
+    )
     text = forms.CharField(
-        label="Credential JSON or QR text",
+        label="…or paste the credential's JSON or its QR text",
         required=False,
         max_length=MAX_CREDENTIAL_BYTES,
-        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
     )
-    file = forms.FileField(label="…or upload the credential file", required=False)
 
     def clean(self) -> dict:
         data = super().clean()
-        upload = data.get("file")
-        if upload:
-            if upload.size > MAX_CREDENTIAL_BYTES:
-                raise forms.ValidationError(
-                    f"That file is too large to be a credential (over {MAX_CREDENTIAL_BYTES // 1024} KB)."
-                )
-            try:
-                data["text"] = upload.read().decode("utf-8")
-            except UnicodeDecodeError:
-                raise forms.ValidationError("That file is not text: upload the credential's JSON file.") from None
+        uploads = [upload for upload in (data.get("photo"), data.get("file")) if upload]
+        if len(uploads) > 1:
+            raise forms.ValidationError("Send one file at a time: a photo or a file, not both.")
+        data["from_code"] = False
+        if uploads:
+            data["text"], data["from_code"] = _read_upload(uploads[0])
         if not (data.get("text") or "").strip():
-            raise forms.ValidationError("Paste a credential or its QR text, or upload a credential file.")
+            raise forms.ValidationError(
+                "Paste a credential or its QR text, or take a photo of its QR code, or upload its PDF or file."
+            )
         return data
+
+
+def _read_upload(upload) -> tuple[str, bool]:
+    """The text an uploaded file holds, and whether it came from a QR code."""
+    data = upload.read(MAX_FILE_BYTES + 1)  # one byte more than is read, so an oversized file is told so
+    try:
+        return text_in_file(data), kind_of(data) is not None
+    except UnreadableFile as exc:
+        raise forms.ValidationError(str(exc)) from None

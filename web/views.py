@@ -29,6 +29,7 @@ from certificates.pdf import certificate_pdf
 from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy, verify_from_stranger
 from certificates.words import describe_goods
+from core.request_limits import takes_files
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff
 from credentials.qr import qr_if_it_fits
 from credentials.verification import UnreadableCredential, read_credential, verify_credential
@@ -234,6 +235,7 @@ def _checks(result) -> dict:
     }
 
 
+@takes_files
 def verify_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         throttle = VerifyThrottle()
@@ -244,14 +246,15 @@ def verify_page(request: HttpRequest) -> HttpResponse:
                 "problem": f"Too many verifications from your address: try again in {wait} s.",
             }
             return render(request, "web/verify.html", context, status=429)
-    form = VerifyForm(request.POST or None, request.FILES or None)
+    form = VerifyForm(request.POST, request.FILES) if request.method == "POST" else VerifyForm()
     checks, problem = None, None
-    if request.method == "POST" and form.is_valid():
+    if form.is_bound and form.is_valid():
         text = form.cleaned_data["text"].strip()
         try:
             document = read_credential(text)
         except UnreadableCredential as exc:
-            problem = f"This is not a credential we can read: {exc}."
+            what = "The QR code in that file holds no" if form.cleaned_data["from_code"] else "This is not a"
+            problem = f"{what} credential we can read: {exc}."
         else:
             checks = _checks(verify_from_stranger(document))
     return render(request, "web/verify.html", {"form": form, "checks": checks, "problem": problem})
