@@ -14,7 +14,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
-def start_browser(width: int = 1280, height: int = 900) -> webdriver.Chrome:
+def start_browser(width: int = 1280, height: int = 900, *, phone: bool = False) -> webdriver.Chrome:
+    """`phone`: a touch screen `width` CSS pixels wide at twice the pixel density, as a phone's —
+    so that (pointer: coarse) and the like hold, not merely a narrow window."""
     for program in (CHROMIUM, CHROMEDRIVER):
         if not Path(program).exists() and not shutil.which(Path(program).name):
             raise RuntimeError(
@@ -35,6 +37,9 @@ def start_browser(width: int = 1280, height: int = 900) -> webdriver.Chrome:
         f"--window-size={width},{height}",
     ):
         options.add_argument(flag)
+    if phone:
+        metrics = {"width": width, "height": height, "pixelRatio": 2, "touch": True}
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
     browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     browser.implicitly_wait(5)
     return browser
