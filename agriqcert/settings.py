@@ -248,6 +248,14 @@ NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 180, Bounds
 # In the embedded mode the web server runs the worker in background threads.
 EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", True)
 
+# Verifying what strangers hand us (certificates.trust.verify_from_stranger): the reading, canonicalising
+# and signature checking run in worker processes, each limited in CPU time per document and in memory
+# (credentials/isolation.py), so a hostile document gets a 422 while every other request is served. A
+# certificate takes milliseconds and a few MB. 0 processes verifies in the web process (debugging only).
+VERIFY_PROCESSES = env_int("VERIFY_PROCESSES", 2, Bounds(0, 64))
+VERIFY_CPU_SECONDS = env_int("VERIFY_CPU_SECONDS", 2, Bounds(1, 60))
+VERIFY_MEMORY_MB = env_int("VERIFY_MEMORY_MB", 512, Bounds(256, 65536))
+
 # Credentials (certificates/credential_document.py) and the issuer (issuance/inji/).
 CREDENTIAL_VALIDITY_DAYS = env_int("CREDENTIAL_VALIDITY_DAYS", 365, Bounds(1, 3650))
 # An inspection is dated when it is recorded, and that date is signed as the assessment date. Above 0,

@@ -29,6 +29,7 @@ from certificates.throttling import VerifyThrottle
 from certificates.trust import verify_from_stranger
 from core.pagination import Pages
 from core.request_limits import BoundedJSONParser, takes_files
+from credentials.isolation import OverBudget
 from credentials.qr import qr_if_it_fits
 
 
@@ -221,6 +222,7 @@ class Verify(APIView):
             200: VerificationResultSerializer,
             400: OpenApiResponse(description="Not a credential, or a file with no readable QR code; the body says why"),
             413: OpenApiResponse(description="Larger than the request limit (256 KB of JSON, 11 MB of upload)"),
+            422: OpenApiResponse(description="Checking it took more CPU time, memory or time than a credential needs"),
         },
         summary="Verify a credential, its QR text, or a photo or PDF of its QR code (public)",
         description="Send JSON with `credential` or `qr`, or multipart/form-data with a `file`: a photo or "
@@ -230,4 +232,8 @@ class Verify(APIView):
         multipart = request.content_type.startswith("multipart/form-data")
         serializer = (VerifyFileSerializer if multipart else VerifyRequestSerializer)(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(verify_from_stranger(serializer.validated_data["document"]).as_dict())
+        try:
+            result = verify_from_stranger(serializer.validated_data["document"])
+        except OverBudget as exc:  # its check breached the limits of the process it ran in
+            return Response({"detail": f"Not verified: {exc}."}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return Response(result.as_dict())

@@ -9,17 +9,20 @@ credentials/ knows nothing of this deployment beyond the policy it is handed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 
 from certificates.signing import local_issuer_dids, local_verification_keys
 from certificates.status_lists import held_status_list
 from certificates.words import certified_goods
+from credentials.isolation import Limits, proof_checker
 from credentials.policy import VerificationPolicy
+from credentials.proofs import verify_proof
 from credentials.verification import VerificationResult, verify_credential
 
 
@@ -88,5 +91,15 @@ def verify(
 
 def verify_from_stranger(document: dict) -> VerificationResult:
     """Verify a credential anyone handed us (the public pages and API): the public policy, within
-    the bounds that keep one hostile document from holding up anyone else."""
-    return verify_credential(document, policy=public_policy())
+    the bounds that keep one hostile document from holding up anyone else. Its proof is checked in a
+    worker process limited in CPU time and memory (credentials/isolation.py); OverBudget when the
+    check breached them, which the API answers with 422 and the page in words."""
+    return verify_credential(document, policy=replace(public_policy(), check_proof=isolated_proof_check()))
+
+
+def isolated_proof_check() -> Callable[[dict, Ed25519PublicKey], str]:
+    """Proofs checked in this process's pool of limited workers (VERIFY_PROCESSES; 0: right here)."""
+    if settings.VERIFY_PROCESSES == 0:
+        return verify_proof
+    limits = Limits(settings.VERIFY_PROCESSES, settings.VERIFY_CPU_SECONDS, settings.VERIFY_MEMORY_MB)
+    return proof_checker(limits)

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from certificates.throttling import VerifyThrottle
 from certificates.trust import verify_from_stranger
+from credentials.isolation import OverBudget
 from credentials.limits import UnreadableCredential, check_document
 from credentials.verification import Check, VerificationResult
 
@@ -107,7 +108,12 @@ class VerifyCredential(APIView):
     def post(self, request):
         body = VerifyCredentialRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        result = verify_from_stranger(body.validated_data["verifiableCredential"])
+        try:
+            result = verify_from_stranger(body.validated_data["verifiableCredential"])
+        except OverBudget as exc:  # its check breached the limits of the process it ran in
+            errors = [_problem(CHECK_NAMES["signature"], Check(False, str(exc)))]
+            answer = {"verified": False, "checks": [], "warnings": [], "errors": errors}
+            return Response(answer, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         answer = vc_api_result(result, body.validated_data["options"])
         return Response(
             answer, status=status.HTTP_200_OK if answer["verified"] else status.HTTP_422_UNPROCESSABLE_ENTITY

@@ -14,6 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from credentials.fetching import FetchError, fetch_json, normalise_url, url_within
+from credentials.proofs import verify_proof
 
 # A fetcher: the JSON document at an https URL (raises credentials.fetching.FetchError).
 Fetcher = Callable[[str], Any]
@@ -52,6 +53,10 @@ class VerificationPolicy:
     # Who a trusted issuer is, in words; what a credential certifies, as plain values for people.
     describe_issuer: Callable[[str], str] = field(default=_no_label, compare=False)
     read_claims: Callable[[dict], dict | None] = field(default=_no_claims, compare=False)
+    # Checks a document's proof with a public key (raising ProofError or CanonicalisationError) and
+    # says how it was signed: here, or for strangers' documents in a limited process of
+    # credentials/isolation.py, which may also raise OverBudget.
+    check_proof: Callable[[dict, Ed25519PublicKey], str] = field(default=verify_proof, compare=False)
 
     def may_fetch_did(self, did: str) -> bool:
         return self.fetch_anything or did in self.fetch_did_web

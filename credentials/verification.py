@@ -23,7 +23,7 @@ from credentials.fetching import FetchError, normalise_url, shown
 from credentials.jsonld import CanonicalisationError
 from credentials.limits import UnreadableCredential, check_document, parse_json
 from credentials.policy import VerificationPolicy
-from credentials.proofs import ProofError, single_proof, verify_proof
+from credentials.proofs import ProofError, single_proof
 from credentials.qr import decode_pixelpass
 from credentials.status_list import bit_is_set
 
@@ -142,7 +142,7 @@ def _check_signature(
         method = proof["verificationMethod"]
         fetch = policy.fetch if policy.may_fetch_did(method.split("#", 1)[0]) else None
         keys = {**policy.known_keys, **(known_keys or {})}
-        signed_as = verify_proof(document, resolve_key(method, fetch=fetch, known_keys=keys))
+        signed_as = policy.check_proof(document, resolve_key(method, fetch=fetch, known_keys=keys))
     except (ProofError, KeyResolutionError, CanonicalisationError) as exc:
         return Check(False, str(exc)), ""
     return Check(True, f"signed by {method} ({signed_as})"), method

@@ -33,9 +33,11 @@ def credential(batch) -> dict:
 
 
 @pytest.fixture
-def work(monkeypatch) -> dict:
-    """Counts the expensive steps: canonicalisations and base58 decodings."""
-    counts = {"canonicalise": 0, "base58": 0}
+def work(monkeypatch, settings) -> dict:
+    """Counts the expensive steps: canonicalisations and base58 decodings (in this process, where
+    they are counted: tests/test_verification_in_limited_processes.py tests the worker processes)."""
+    settings.VERIFY_PROCESSES = 0
+    counts = {"canonicalise": 0, "base58": 0, "read by PyLD": 0}
     original_decode = keys.multibase_decode
 
     def counted(original):
@@ -49,8 +51,14 @@ def work(monkeypatch) -> dict:
         counts["base58"] += 1
         return original_decode(value)
 
+    def read_with_pyld(document):
+        counts["read by PyLD"] += 1
+        return original_read(document)
+
+    original_read = our_jsonld._read_with_pyld
     for path in ("_parse", "canonicalise_with_pyld"):  # pyoxigraph's reading of JSON-LD, or PyLD's
         monkeypatch.setattr(our_jsonld, path, counted(getattr(our_jsonld, path)))
+    monkeypatch.setattr(our_jsonld, "_read_with_pyld", read_with_pyld)
     monkeypatch.setattr(keys, "multibase_decode", multibase_decode)
     return counts
 
@@ -92,6 +100,42 @@ def test_interlinked_blank_nodes_are_refused_before_canonicalisation(api, creden
     assert work["canonicalise"] == 0
 
 
+BLANK_NODE_NAMES = {
+    # The issue's 1.2 KB request: 25 s of CPU, the server frozen, before `_:` was refused everywhere.
+    "under an @type: @id term": lambda subject: subject.update(
+        assessment=[{"exporter": [f"_:b{j}" for j in range(6)]} for _ in range(6)]
+    ),
+    "as a type": lambda subject: subject["assessedProduct"].update(type=["ProduceBatch", "_:b0"]),
+    "under quantity, nested": lambda subject: subject["assessedProduct"].update(quantity="_:b1"),
+    "as a property": lambda subject: subject.update({"_:b2": "x"}),
+}
+
+
+@pytest.mark.parametrize("change", BLANK_NODE_NAMES.values(), ids=BLANK_NODE_NAMES.keys())
+def test_blank_nodes_named_anywhere_are_refused_before_canonicalisation(api, client, credential, work, change):
+    hostile = copy.deepcopy(credential)
+    change(hostile["credentialSubject"])
+
+    response = verify_api(api, credential=hostile)
+    page = client.post("/verify/", {"text": json.dumps(hostile)}).content.decode()
+
+    assert response.status_code == 400 and "names a blank node" in response.json()["credential"][0]
+    assert "names a blank node" in page
+    assert work["canonicalise"] == 0
+
+
+def test_a_control_character_does_not_send_a_strangers_document_to_pyld(api, credential, work):
+    """An altered document with a control character is also checked the way PyLD once signed (for
+    our own older certificates): that reading goes through pyoxigraph too, as cheap as any other."""
+    hostile = copy.deepcopy(credential)
+    hostile["credentialSubject"]["assessedProduct"]["farm"] = "Forged\x01Farm"
+
+    response = verify_api(api, credential=hostile)
+
+    assert response.status_code == 200 and response.json()["valid"] is False
+    assert work["canonicalise"] >= 2 and work["read by PyLD"] == 0
+
+
 def test_a_200_kb_proof_value_is_refused_before_it_is_decoded(api, credential, work):
     hostile = copy.deepcopy(credential)
     hostile["proof"]["proofValue"] = "z" + "3" * 200_000
@@ -99,7 +143,7 @@ def test_a_200_kb_proof_value_is_refused_before_it_is_decoded(api, credential, w
     response = verify_api(api, credential=hostile)
 
     assert response.status_code == 400 and "longer than" in response.json()["credential"][0]
-    assert work == {"canonicalise": 0, "base58": 0}
+    assert work == {"canonicalise": 0, "base58": 0, "read by PyLD": 0}
 
 
 @pytest.mark.parametrize(

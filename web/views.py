@@ -31,6 +31,7 @@ from certificates.trust import public_policy, verify_from_stranger
 from certificates.words import describe_goods
 from core.request_limits import takes_files
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff
+from credentials.isolation import OverBudget
 from credentials.qr import qr_if_it_fits
 from credentials.verification import UnreadableCredential, read_credential, verify_credential
 from issuance.api import issuance_status
@@ -256,7 +257,10 @@ def verify_page(request: HttpRequest) -> HttpResponse:
             what = "The QR code in that file holds no" if form.cleaned_data["from_code"] else "This is not a"
             problem = f"{what} credential we can read: {exc}."
         else:
-            checks = _checks(verify_from_stranger(document))
+            try:
+                checks = _checks(verify_from_stranger(document))
+            except OverBudget as exc:  # its check breached the limits of the process it ran in
+                problem = f"This credential could not be checked: {exc}."
     return render(request, "web/verify.html", {"form": form, "checks": checks, "problem": problem})
 
 
