@@ -14,6 +14,7 @@ from core.environment import (
     PORT,
     Bounds,
     env_bool,
+    env_caches,
     env_choice,
     env_database,
     env_did,
@@ -163,6 +164,9 @@ TEMPLATES = [
 # Django's own tables (users, groups, sessions, admin log) live in SQL; domain data in MongoDB.
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 private_sqlite_file(DATABASES["default"])
+# Rate limits and rendered images, shared by every web process and machine: Django's database
+# cache in the database above (tables made by `migrate`), or Redis when CACHE_URL names one.
+CACHES = env_caches("CACHE_URL")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Unset: the embedded mode (mongomock in this process). Set: a real server or replica set.

@@ -1,15 +1,24 @@
-"""One verification budget per client, shared by the verify page and the API."""
+"""One verification budget per client, shared by the verify page and the APIs, and by every process
+and machine of the deployment (core/rate_limits.py)."""
 
 from __future__ import annotations
 
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 from core.client_ip import client_address
+from core.rate_limits import RateLimit
+
+VERIFICATIONS = RateLimit("verify", limit=60, period=60)
 
 
-class VerifyThrottle(SimpleRateThrottle):
-    scope = "verify"
-    rate = "60/min"
+class VerifyThrottle(BaseThrottle):
+    def __init__(self) -> None:
+        self.retry_after = 0
 
-    def get_cache_key(self, request, view) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
+    def allow_request(self, request, view) -> bool:
+        verdict = VERIFICATIONS.hit(client_address(request))
+        self.retry_after = verdict.retry_after
+        return verdict.allowed
+
+    def wait(self) -> int:
+        return self.retry_after

@@ -154,6 +154,37 @@ def env_private_url(name: str) -> str:
     return url
 
 
+# The shared cache's tables (core/shared_cache.py, created by core/migrations). Rate-limit counters
+# live a minute: 50,000 clients in one minute before Django culls live ones (expired ones go first).
+# Rendered images are ~50 KB each, kept apart so that they never cull a counter.
+LIMITS_CACHE_TABLE, LIMITS_CACHE_ENTRIES = "agriqcert_cache", 50_000
+RENDERS_CACHE_TABLE, RENDERS_CACHE_ENTRIES = "agriqcert_render_cache", 2_000
+
+
+def env_caches(name: str) -> dict:
+    """CACHES shared by every web process and machine: "default" for rate limits, "renders" for
+    images and PDFs. `name` unset: Django's database cache in DATABASE_URL (no new server); a
+    redis:// or rediss:// URL: Redis. Nothing else, since a per-process cache would quietly give
+    each process its own rate limits again."""
+    value = env_str(name)
+    if not value:
+        return {
+            "default": _database_cache(LIMITS_CACHE_TABLE, LIMITS_CACHE_ENTRIES),
+            "renders": _database_cache(RENDERS_CACHE_TABLE, RENDERS_CACHE_ENTRIES),
+        }
+    if urlsplit(value).scheme not in ("redis", "rediss"):
+        raise ImproperlyConfigured(
+            f"{name} must be a Redis URL such as redis://127.0.0.1:6379/0 or rediss://:password@host:6380/0 "
+            "(unset: the database cache in DATABASE_URL)"
+        )
+    redis = environ.Env.cache_url_config(value)
+    return {"default": {**redis, "KEY_PREFIX": "limits"}, "renders": {**redis, "KEY_PREFIX": "renders"}}
+
+
+def _database_cache(table: str, max_entries: int) -> dict:
+    return {"BACKEND": "core.shared_cache.DatabaseCache", "LOCATION": table, "OPTIONS": {"MAX_ENTRIES": max_entries}}
+
+
 def env_did(name: str, example: str) -> str:
     value = env_str(name)
     if value and not value.startswith("did:"):
