@@ -30,6 +30,7 @@ from core.environment import (
     private_sqlite_file,
     public_https,
     read_env_file,
+    refuse_retired,
     require,
     secret_key,
     site_host,
@@ -97,6 +98,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-* from anyone but TRUSTED_PROXIES is dropped before anything reads it.
+    "core.client_ip.ForwardedHeadersMiddleware",
     # Probes and scrapers call the process by address over plain HTTP: answered before host checks.
     "agriqcert.operations.OperationsMiddleware",
     # Then: an oversized request is refused before anything reads it.
@@ -115,15 +118,21 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-# How many reverse proxies in front of the app add X-Forwarded-For; 0 (the default) trusts only
-# the socket's address. Rate limits and the login throttle count per address (core/client_ip.py).
-NUM_PROXIES = env_int("NUM_PROXIES", 0, Bounds(0, 10))
+# The reverse proxies in front of the app (addresses or CIDR networks): X-Forwarded-For and -Proto
+# are believed from these peers only. Empty (the default): the socket's address is the client's.
+# /metrics, rate limits and the login throttle all ask core/client_ip.py.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
+refuse_retired(
+    "NUM_PROXIES",
+    "list the reverse proxies' addresses in TRUSTED_PROXIES instead (e.g. TRUSTED_PROXIES=127.0.0.1,::1 "
+    "for a proxy on this machine): X-Forwarded-For is now believed only from them",
+)
 
 # /metrics (agriqcert/operations.py): served to a scraper that sends this bearer token, or from
 # these networks (by the client address above). Empty token: networks only.
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
-if NUM_PROXIES:  # the proxy terminates TLS and says so
+if TRUSTED_PROXIES:  # the proxy terminates TLS and says so (ForwardedHeadersMiddleware: only it)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Login throttling (django-axes): 5 wrong passwords for one username from one address lock that
@@ -207,7 +216,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # A JSON API: the HTML forms live in the frontend.
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
-    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_PARSER_CLASSES": ["core.request_limits.BoundedJSONParser"],
 }
 SPECTACULAR_SETTINGS = {

@@ -185,6 +185,19 @@ def _database_cache(table: str, max_entries: int) -> dict:
     return {"BACKEND": "core.shared_cache.DatabaseCache", "LOCATION": table, "OPTIONS": {"MAX_ENTRIES": max_entries}}
 
 
+def refuse_retired(name: str, replacement: str) -> None:
+    """Stop start-up when a variable this release no longer reads is set to anything but its old
+    default ("0", "false" or empty), saying what replaces it."""
+    value = _raw(name)
+    if value is not None and value.lower() not in _FALSE:
+        raise ImproperlyConfigured(f"{name} is no longer read: {replacement}")
+
+
+def single_addresses(networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> list[str]:
+    """The networks that are one address each (10.0.0.5, 10.0.0.5/32, ::1/128), as addresses."""
+    return [str(network.network_address) for network in networks if network.num_addresses == 1]
+
+
 def env_did(name: str, example: str) -> str:
     value = env_str(name)
     if value and not value.startswith("did:"):

@@ -11,7 +11,8 @@ usual start; a verification never holds a lock, so they run side by side.
 import multiprocessing
 import os
 
-from core.environment import Bounds, env_int  # a bad number stops gunicorn naming the variable
+# A bad number or address stops gunicorn naming the variable.
+from core.environment import Bounds, env_int, env_networks, single_addresses
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # behind the reverse proxy that terminates TLS
 workers = env_int("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1, Bounds(1, 256))
@@ -49,6 +50,10 @@ if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
             "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
         },
     }
-# X-Forwarded-* only from the local reverse proxy (NUM_PROXIES tells the app how many there are).
-forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# X-Forwarded-Proto (https) only from the proxies the app believes, TRUSTED_PROXIES. gunicorn takes
+# single addresses only: a network listed there is left to the app, which drops the header from
+# anyone else before Django reads it (core/client_ip.py). GUNICORN_FORWARDED_ALLOW_IPS overrides.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS") or ",".join(
+    single_addresses(env_networks("TRUSTED_PROXIES", []))
+)
 proc_name = "agriqcert-web"
