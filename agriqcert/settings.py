@@ -73,7 +73,9 @@ X_FRAME_OPTIONS = "DENY"
 # Preloading HSTS commits the whole domain to HTTPS in browsers for good: the domain's owner
 # decides (SECURE_HSTS_PRELOAD), so check --deploy does not nag about it.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# Debug pages and mailed 500s mask secrets in settings, headers, traceback variables and messages.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "core.error_reports.SecretMaskingFilter"
+DEFAULT_EXCEPTION_REPORTER = "core.error_reports.SecretMaskingReporter"
 
 INSTALLED_APPS = [
     "agriqcert.apps.AgriQCertAdminConfig",

@@ -91,7 +91,7 @@ def test_error_reports_mask_passwords_inside_uris(settings):
     shown = str(reporter.get_safe_settings()) + str(reporter.get_safe_request_meta(request))
 
     assert "s3cr3t-pa55" not in shown and "m41l-pa55" not in shown and "dbpa55word" not in shown
-    assert "smtp://mailer:********@smtp.example.org:587" in shown
+    assert "smtp://mailer:********************@smtp.example.org:587" in shown
 
 
 def test_debug_is_off_unless_asked_for():
