@@ -15,7 +15,7 @@ from certificates.lookup import find_certificate
 from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, Inspection, InspectionOutcome
 from certificates.trust import public_policy
 from core.admin_pages import confirm_or_run, paginate, query_string, render, requires_permission, sort_key
-from core.documents import get_document_or_404
+from core.documents import get_document_or_404, load_references
 from credentials.qr import qr_if_it_fits
 from credentials.verification import verify_credential
 
@@ -54,7 +54,7 @@ def batch_detail(request: HttpRequest, batch_id: str) -> HttpResponse:
         f"Batch {batch.batch_number}",
         batch=batch,
         inspections=Inspection.objects(batch=batch).order_by("-inspected_at"),
-        certificates=Certificate.objects(batch=batch).order_by("-issued_at"),
+        certificates=Certificate.objects(batch=batch).exclude("credential_json").order_by("-issued_at"),
         # certificates imports nothing from issuance: the jobs are one link away, by URL name.
         jobs_url=reverse("admin:issuance-jobs") + "?" + urlencode({"q": batch.batch_number}),
     )
@@ -66,6 +66,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     if outcome in set(InspectionOutcome):
         inspections = inspections.filter(outcome=outcome)
     page = paginate(request, inspections)
+    load_references(page.object_list, "batch")
     return render(
         request,
         "admin/certificates/inspection_list.html",
@@ -86,6 +87,7 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
         found = find_certificate(q)
         certificates = certificates.filter(pk=found.pk) if found else certificates.filter(credential_id=q)
     page = paginate(request, certificates)
+    load_references(page.object_list, "batch")
     return render(
         request,
         "admin/certificates/certificate_list.html",

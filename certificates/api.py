@@ -27,15 +27,19 @@ from certificates.serializers import (
 )
 from certificates.throttling import VerifyThrottle
 from certificates.trust import verify_from_stranger
+from core.documents import load_references
 from core.pagination import Pages
 from core.request_limits import BoundedJSONParser, takes_files
 from credentials.isolation import OverBudget
 from credentials.qr import qr_if_it_fits
 
 
-def paginated(view: APIView, request, queryset, serializer_class) -> Response:
+def paginated(view: APIView, request, queryset, serializer_class, *, references: tuple[str, ...] = ()) -> Response:
+    """One page of `queryset`, with the documents its `references` name loaded for the whole page at once."""
     paginator = view.pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
+    for name in references:
+        page = load_references(page, name)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
@@ -110,7 +114,8 @@ class InspectionList(APIView):
     @extend_schema(responses=InspectionSerializer(many=True), summary="A batch's inspections")
     def get(self, request, batch_number: str):
         batch = batch_for(request.user, batch_number)
-        return paginated(self, request, Inspection.objects(batch=batch).order_by("-inspected_at"), InspectionSerializer)
+        inspections = Inspection.objects(batch=batch).order_by("-inspected_at")
+        return paginated(self, request, inspections, InspectionSerializer, references=("batch",))
 
     @extend_schema(
         request=InspectionSerializer,
@@ -143,7 +148,7 @@ class CertificateList(APIView):
         if request.query_params.get("batch"):
             batch = Batch.objects(batch_number=request.query_params["batch"]).only("id").first()
             certificates = certificates.filter(batch=batch) if batch else certificates.none()
-        return paginated(self, request, certificates, CertificateSerializer)
+        return paginated(self, request, certificates, CertificateSerializer, references=("batch",))
 
 
 class CertificateDetail(APIView):

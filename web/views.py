@@ -18,7 +18,6 @@ from certificates.access import (
     batches_to_inspect,
     certificate_for,
     certificates_shared_with,
-    inspections_by,
     own_batches,
     own_certificates,
     public_certificate_for,
@@ -29,12 +28,13 @@ from certificates.pdf import certificate_pdf
 from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy, verify_from_stranger
 from certificates.words import describe_goods
+from core.documents import load_references
 from core.request_limits import takes_files
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff
 from credentials.isolation import OverBudget
 from credentials.qr import qr_if_it_fits
 from credentials.verification import UnreadableCredential, read_credential, verify_credential
-from issuance.api import issuance_status
+from issuance.api import issuance_status, issuance_statuses
 from notifications.access import mark_all_read, notifications_for
 from web.forms import BatchForm, InspectionForm, VerifyForm
 
@@ -64,17 +64,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context: dict = {"roles": roles}
     if roles["exporter"]:
         batches = list(own_batches(user).order_by("-created_at")[:50])
-        context["batches"] = [(batch, issuance_status(batch)) for batch in batches]
-        context["certificates"] = own_certificates(user).order_by("-issued_at")[:20]
+        statuses = issuance_statuses(batches)
+        context["batches"] = [(batch, statuses[batch.pk]) for batch in batches]
+        context["certificates"] = load_references(_listed(own_certificates(user))[:20], "batch")
     if roles["qa_agency"] or roles["staff"]:
-        context["to_inspect"] = batches_to_inspect(user).order_by("created_at")[:50]
-        context["recent_inspections"] = inspections_by(user).order_by("-inspected_at")[:20]
+        context["to_inspect"] = [batch for batch in batches_to_inspect(user).order_by("created_at")[:50]]
     if roles["importer"]:
-        context["shared"] = certificates_shared_with(user).order_by("-issued_at")[:50]
+        context["shared"] = load_references(_listed(certificates_shared_with(user))[:50], "batch")
     notifications = notifications_for(user).order_by("-created_at")
-    context["notifications"] = notifications[:10]
+    context["notifications"] = [notification for notification in notifications[:10]]
     context["unread"] = notifications.filter(read_at=None).count()
     return render(request, "web/dashboard.html", context)
+
+
+def _listed(certificates):
+    """Certificates as lists show them: newest first, without the credential each one carries."""
+    return certificates.exclude("credential_json").order_by("-issued_at")
 
 
 def _refuse_or_show(request: HttpRequest, answer: Answer, form=None) -> None:
@@ -116,7 +121,7 @@ def batch_page(request: HttpRequest, batch_number: str) -> HttpResponse:
             "roles": roles_of(request.user),
             "inspections": Inspection.objects(batch=batch).order_by("-inspected_at"),
             "issuance": issuance_status(batch),
-            "certificates": Certificate.objects(batch=batch).order_by("-issued_at"),
+            "certificates": _listed(Certificate.objects(batch=batch)),
         },
     )
 
