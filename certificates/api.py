@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from certificates import lifecycle
+from certificates import lifecycle, renders
 from certificates.access import batch_for, certificate_for, visible_batches, visible_certificates
 from certificates.lifecycle import Answer, Problem
 from certificates.models import Batch, BatchStatus, Inspection
@@ -176,17 +176,26 @@ class CertificateQR(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        responses={(200, "image/svg+xml"): OpenApiTypes.BINARY, (200, "image/png"): OpenApiTypes.BINARY},
+        responses={
+            (200, "image/svg+xml"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            304: OpenApiResponse(description="Not modified: the ETag sent in If-None-Match is still current"),
+        },
         summary="The certificate's QR code (PixelPass, or its public page's URL when too dense)",
+        description="Drawn once per certificate state and then served from the cache, with an ETag; "
+        "drawings (not cached copies) are limited per client address and minute (429).",
     )
     def get(self, request, certificate_id: str, image_format: str):
         certificate = certificate_for(request.user, certificate_id)
-        qr = qr_if_it_fits(certificate.credential)
-        if qr is None:
-            raise Http404("This certificate is too large for a readable QR code; use its credential.")
-        if image_format == "png":
-            return HttpResponse(qr.printable_png(), content_type="image/png")
-        return HttpResponse(qr.svg(scale=6), content_type="image/svg+xml")
+
+        def draw() -> bytes | str:
+            qr = qr_if_it_fits(certificate.credential)
+            if qr is None:
+                raise Http404("This certificate is too large for a readable QR code; use its credential.")
+            return qr.printable_png() if image_format == "png" else qr.svg(scale=6)
+
+        kind = renders.QR_PNG if image_format == "png" else renders.QR_SVG
+        return renders.rendered(request, certificate, kind, draw, public=False)
 
 
 class CertificateShare(APIView):

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from certificates import lifecycle
+from certificates import lifecycle, renders
 from certificates.access import (
     batch_for,
     batches_to_inspect,
@@ -203,23 +203,30 @@ def public_credential(request: HttpRequest, token: str) -> HttpResponse:
 
 def public_qr_png(request: HttpRequest, token: str) -> HttpResponse:
     certificate = public_certificate_for(token)
-    qr = qr_if_it_fits(certificate.credential)
-    if qr is None:
-        raise Http404("This certificate is too large for a readable QR code; use its JSON file.")
-    response = HttpResponse(qr.printable_png(), content_type="image/png")
+
+    def draw() -> bytes:
+        qr = qr_if_it_fits(certificate.credential)
+        if qr is None:
+            raise Http404("This certificate is too large for a readable QR code; use its JSON file.")
+        return qr.printable_png()
+
+    response = renders.rendered(request, certificate, renders.QR_PNG, draw, public=True)
     response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.batch.batch_number}-qr.png"'
     return response
 
 
 def public_certificate_pdf(request: HttpRequest, token: str) -> HttpResponse:
     certificate = public_certificate_for(token)
-    if qr_if_it_fits(certificate.credential) is None:
-        raise Http404("No such certificate, or too large for a printable QR code")
-    verified = verify_credential(certificate.credential, policy=public_policy())
-    # On paper the DID is what an importer can compare with what Inji Verify shows.
-    label = " — ".join(part for part in (verified.issuer_id, verified.issuer_label) if part) or "an unknown issuer"
-    pdf = certificate_pdf(certificate, issuer_label=label, verify_url=settings.SITE_URL + reverse("verify"))
-    response = HttpResponse(pdf, content_type="application/pdf")
+
+    def draw() -> bytes:
+        if qr_if_it_fits(certificate.credential) is None:
+            raise Http404("No such certificate, or too large for a printable QR code")
+        verified = verify_credential(certificate.credential, policy=public_policy())
+        # On paper the DID is what an importer can compare with what Inji Verify shows.
+        label = " — ".join(part for part in (verified.issuer_id, verified.issuer_label) if part) or "an unknown issuer"
+        return certificate_pdf(certificate, issuer_label=label, verify_url=settings.SITE_URL + reverse("verify"))
+
+    response = renders.rendered(request, certificate, renders.PDF, draw, public=True)
     response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.batch.batch_number}.pdf"'
     return response
 
