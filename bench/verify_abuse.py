@@ -3,7 +3,10 @@
     .venv/bin/python bench/verify_abuse.py
 
 Each input goes through what the public verify endpoint does with it (parse, bound, verify) in a
-fresh process of its own, so the peak resident memory reported is that input's alone. Prints JSON.
+fresh process of its own, so the peak resident memory reported is that input's alone; the
+verification runs in that process (VERIFY_PROCESSES=0), so the time is the work the first wall
+lets through. bench/verify_under_load.py measures a server, its verifying processes included,
+under attack. Prints JSON.
 """
 
 from __future__ import annotations
@@ -36,10 +39,40 @@ def hostile_inputs(credential: dict) -> dict[str, dict]:
     ]
     long_proof = json.loads(json.dumps(credential))
     long_proof["proof"]["proofValue"] = "z" + "3" * 200_000
+
+    def changed(change) -> dict:
+        document = json.loads(json.dumps(credential))
+        change(document, document.get("credentialSubject", {}))
+        return {"credential": document}
+
+    same_node = [{"id": "https://x.test/p", "product": [f"v{i}-{j}" for j in range(200)]} for i in range(20)]
     return {
         "normal certificate": {"credential": credential},
         "normal certificate as QR text": {"qr": qr(cbor2.dumps(credential))},
         "8 interlinked blank nodes": {"credential": interlinked},
+        "six objects naming six blank nodes under exporter (@type: @id)": changed(
+            lambda _, subject: subject.update(assessment=[{"exporter": [f"_:b{j}" for j in range(6)]}] * 6)
+        ),
+        "eight look-alike objects of eight look-alikes": changed(
+            lambda _, subject: subject.update(assessedProduct=[{"quantity": [{"value": 1}] * 8}] * 8)
+        ),
+        "an @list of 200 objects": changed(
+            lambda _, subject: subject.update(
+                assessment={"declaredValues": [{"metricName": f"m{n}"} for n in range(200)]}
+            )
+        ),
+        "a control character in an altered certificate": changed(
+            lambda _, subject: subject.update(assessedProduct={**subject.get("assessedProduct", {}), "farm": "x\x01y"})
+        ),
+        "an inline context and 4,000 values on one node": changed(
+            lambda document, subject: (
+                document.update({"@context": [*document.get("@context", []), {"x": "https://x.test/x"}]}),
+                subject.update(assessedProduct=same_node),
+            )
+        ),
+        "a nested context and 4,000 values on one node": changed(
+            lambda _, subject: subject.update({"@context": {"x": "https://x.test/x"}, "assessedProduct": same_node})
+        ),
         "200 KB proofValue": {"credential": long_proof},
         "CBOR value sharing": {"qr": qr(bytes([0xD8, 0x1C, 0x81, 0xD8, 0x1D, 0x00]))},
         "CBOR bignum 2^5000": {"qr": qr(cbor2.dumps(2**5000))},
@@ -88,6 +121,7 @@ def setup_django() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agriqcert.settings")
     os.environ.setdefault("MOCK_ISSUER_KEY_FILE", str(Path(tempfile.mkdtemp()) / "bench.key"))
+    os.environ["VERIFY_PROCESSES"] = "0"
     import django
 
     django.setup()

@@ -411,10 +411,9 @@ def canonical_nquads(quads: Any, algorithm: Any = pyoxigraph.CanonicalizationAlg
 # --- PyLD: nested contexts, the less common keywords, and what PyLD once signed ---------------
 
 # PyLD merges the values of one node's property with a linear search for duplicates: a node named
-# by the same id N times costs N² (4,000 values took 10 s; 1,000 take 0.35 s). What must go to it is
-# kept to what credentials have: ours ~70 values, Inji Certify's (whose contexts import others) ~70,
-# the UN's sample conformity credential 537.
-MAX_PYLD_VALUES = 1000
+# by the same id N times costs N² (4,000 values took 10 s; 500 take 0.1 s). What must go to it is
+# kept to what credentials have: ours ~70 values, Inji Certify's (whose contexts import others) ~70.
+MAX_PYLD_VALUES = 500
 
 
 def _refuse_undefined(term: str | None) -> None:
