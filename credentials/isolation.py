@@ -17,6 +17,8 @@ deadline cannot be stopped. Processes are forked from a forkserver, a fresh inte
 imported the engine once: forking from it is safe whatever threads the caller runs, and a
 replacement starts in milliseconds. Pools are made lazily in the process that uses them, so each
 process gunicorn forks makes its own; a process's workers exit when it does (their pipe closes).
+As with any forkserver or spawn start, a worker imports the main script first: it must keep its
+work under `if __name__ == "__main__":`, as manage.py, gunicorn and pytest do.
 """
 
 from __future__ import annotations

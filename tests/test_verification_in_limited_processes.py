@@ -8,18 +8,26 @@ from __future__ import annotations
 import copy
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
+import requests
 
 from certificates.trust import verify_from_stranger
 from credentials import isolation
 from credentials.isolation import Limits
+from tests.conftest import database_env
 from tests.engine import isolated_tasks
 from tests.factories import issue_certificate, make_inspection
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -72,3 +80,85 @@ def test_while_one_check_is_held_other_credentials_are_verified(credential, limi
         fifo.write("released")
     holder.join(10)
     assert answers and "released" in answers[0].signature.reason
+
+
+def parents() -> dict[int, int]:
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+    return found
+
+
+def descendants(pid: int, parent_of: dict[int, int]) -> set[int]:
+    found, pending = set(), [pid]
+    while pending:
+        parent = pending.pop()
+        for child in (child for child, its_parent in parent_of.items() if its_parent == parent):
+            found.add(child)
+            pending.append(child)
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_under_gunicorn_each_web_process_verifies_in_its_own_pool_and_stops_cleanly(credential, settings, tmp_path):
+    """gunicorn forks its workers from a master that never verifies: each worker makes its pool on
+    its first verification, and on SIGTERM the master, the workers and their verifying processes
+    all exit."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = database_env(
+        {
+            **os.environ,
+            "SITE_URL": settings.SITE_URL,
+            "CREDENTIAL_CONTEXT_URL": settings.CREDENTIAL_CONTEXT_URL,
+            "MOCK_ISSUER_KEY_FILE": str(settings.MOCK_ISSUER_KEY_FILE),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": "2",
+        }
+    )
+    subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+    with (tmp_path / "gunicorn.log").open("w") as log:
+        master = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "agriqcert.wsgi"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+    url, answers = f"http://127.0.0.1:{port}/api/v1/verify/", []
+
+    def verified() -> bool:
+        try:
+            answers.append(requests.post(url, json={"credential": credential}, timeout=30))
+        except requests.ConnectionError:
+            return False
+        return True
+
+    try:
+        wait_until(verified, timeout=60, what="gunicorn to answer")
+        assert answers[-1].status_code == 200 and answers[-1].json()["valid"] is True, answers[-1].text
+        parent_of = parents()
+        family = descendants(master.pid, parent_of)
+        forkservers = {
+            pid for pid in family if b"multiprocessing.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        }
+        assert forkservers, "no verifying process was started"
+        assert master.pid not in {parent_of[pid] for pid in forkservers}, "the master made a pool its workers inherit"
+    finally:
+        master.send_signal(signal.SIGTERM)
+        code = master.wait(60)
+
+    assert code == 0, (tmp_path / "gunicorn.log").read_text()[-2000:]
+    wait_until(lambda: not any(running(pid) for pid in family), timeout=20, what="every process to exit")
