@@ -80,16 +80,29 @@ class Batch(Document):
         "collection": "batches",
         "auto_create_index": False,
         "indexes": [
-            ("exporter", "-created_at"),
-            ("exporter", "search_key"),
-            ("status", "created_at"),
-            "-created_at",
+            # One per list and filter, in ESR order: the equality fields (the exporter's own batches,
+            # a status), then the sort, then the range (q, a batch number prefix, checked on the keys).
+            ("exporter", "-created_at", "search_key"),
+            ("exporter", "status", "-created_at", "search_key"),
+            ("status", "-created_at", "search_key"),
+            ("-created_at", "search_key"),
+            # The admin's list sorted by batch number, by status or not.
+            ("status", "batch_number", "search_key"),
+            ("batch_number", "search_key"),
             # Unique: batch numbers that differ only by case are one number to whoever reads a certificate.
             # Sparse: batches stored before search_key existed have none until ensure_indexes fills it in.
             {"fields": ["search_key"], "name": "batch_number_any_case", "unique": True, "sparse": True},
         ],
     }
-    obsolete_indexes = ("search_key_1",)  # the same key, not unique
+    obsolete_indexes = (
+        "search_key_1",  # the same key, not unique
+        # Extended by the ones above, so that a prefix search is checked on the index keys.
+        "exporter_1_created_at_-1",
+        "status_1_created_at_1",
+        "created_at_-1",
+        # An exporter's prefix search: counted and listed on exporter_1_created_at_-1_search_key_1 now.
+        "exporter_1_search_key_1",
+    )
 
     def clean(self) -> None:
         if self.harvest_date and self.harvest_date > today():

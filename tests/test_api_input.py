@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from certificates.models import Batch, Certificate, Inspection
+from certificates.models import Batch, BatchStatus, Certificate, Inspection
 from issuance.models import IssuanceJob
 from notifications.models import Notification
 from tests.factories import issue_certificate, make_batch, make_inspection, run_due_jobs
@@ -176,16 +176,26 @@ def test_notifications_unread_count_and_marking_read(api):
 
 def test_pagination_and_filters(api):
     for n in range(25):
-        make_batch(f"B-{n:02d}", product="Rice" if n % 2 else "Coffee")
+        make_batch(f"B-{n:02d}", status=BatchStatus.CERTIFIED if n % 2 else BatchStatus.SUBMITTED)
 
     first = api["exporter"].get("/api/v1/batches/?page_size=10").json()
-    coffee = api["exporter"].get("/api/v1/batches/?product=Coffee").json()
-    prefix = api["exporter"].get("/api/v1/batches/?q=B-1").json()
+    submitted = api["exporter"].get("/api/v1/batches/?status=submitted").json()
+    prefix = api["exporter"].get("/api/v1/batches/?q=b-1&status=certified").json()
 
     assert first["count"] == 25 and len(first["results"]) == 10 and first["next"]
-    assert coffee["count"] == 13
-    assert prefix["count"] == 10
+    assert submitted["count"] == 13
+    assert {batch["batch_number"] for batch in prefix["results"]} == {"B-11", "B-13", "B-15", "B-17", "B-19"}
     assert api["exporter"].get("/api/v1/batches/?page=99").status_code == 404
+
+
+def test_a_filter_no_index_serves_is_refused_not_ignored(api):
+    make_batch("B-01", product="Coffee")
+
+    refused = api["exporter"].get("/api/v1/batches/?product=Rice&origin_country=IN")
+
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"product", "origin_country"}
+    assert "filter by status or q" in refused.json()["product"][0]
 
 
 def test_api_lists_count_in_the_database(api, monkeypatch):

@@ -1,10 +1,13 @@
 """Every query the app makes is served by a declared index: a new list or lookup without one fails here.
 
 The test drives the pages, the API, the admin and the worker through a realistic day, records each
-query (collection, filter, sort) at the embedded client, and checks it with a small planner: an
-index serves a query when its keys start with equality fields of the filter and then the sort
-fields in order (all in the index's direction or all against it) — or, unsorted, when its first
-key is a filtered field. Lookups by _id are served by MongoDB's own index.
+query (collection, filter, sort) at the embedded client, and checks it with a small planner that
+follows MongoDB's ESR rule: an index serves a query when its keys are, from the first, every
+equality field of the filter (`$eq`, `$in`), then the sort fields in order (all in the index's
+direction or all against it), then every range field. An index that provides only the sort order
+does not serve a filtered query: MongoDB would walk the whole index in order, fetching every
+document to test the filter. A sparse or partial index serves only queries that cannot match the
+documents it leaves out. Lookups by _id are served by MongoDB's own index.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from certificates.models import Certificate
+from certificates.models import Batch, Certificate
 from core import embedded, indexes, mongo
 from core.clock import utcnow
 from issuance import orphans, queue
@@ -39,10 +42,21 @@ ACCEPTED_SCANS = {
     # Counting a whole collection for a page count: bounded by what the admin shows, and MongoDB
     # answers an empty filter from its collection scan at memory speed.
     ("*", "{}", "()"),
-    # The admin sorting failed jobs (an outcome filter) by batch: the claim index narrows them to
-    # the failed ones, few since they retry within minutes or give up, and expire after 30 days.
-    ("issuance_jobs", "['next_attempt_at', 'status']", "(('batch_number', 1),)"),
-    ("issuance_jobs", "['next_attempt_at', 'status']", "(('batch_number', -1),)"),
+    # The admin sorting failed jobs (an outcome filter) by batch or date: the claim index narrows
+    # them to the failed ones, few since they retry within minutes or give up, and expire after 30
+    # days; they are sorted in memory.
+    *(
+        ("issuance_jobs", "['next_attempt_at', 'status']", f"(('{field}', {direction}),)")
+        for field in ("batch_number", "created_at")
+        for direction in (1, -1)
+    ),
+}
+# Fields one value of which matches a handful of documents, whatever the collection's size: an
+# index starting with one serves a query, the other conditions being tested on those few.
+FEW_PER_VALUE = {
+    ("certificates", "batch"): "a batch has one certificate per passing inspection",
+    ("inspections", "batch"): "a batch has its first inspection and its re-tests",
+    ("issuance_jobs", "inspection_id"): "an inspection has one job per certificate revision",
 }
 
 
@@ -94,15 +108,12 @@ def recorder(monkeypatch) -> Recorder:
     return recorder
 
 
-def declared_indexes() -> dict[str, list[list[tuple[str, int]]]]:
-    found: dict[str, list] = {}
-    for document in mongo.document_classes():
-        found[document._get_collection_name()] = [spec["keys"] for spec in indexes.declared(document)]
-    return found
+def declared_indexes() -> dict[str, list[dict]]:
+    return {document._get_collection_name(): indexes.declared(document) for document in mongo.document_classes()}
 
 
 def fields_of(query: dict) -> tuple[set[str], set[str]]:
-    """(equality fields, other filtered fields) at the top level; $and clauses are flattened."""
+    """(equality fields, range and other filtered fields) at the top level; $and clauses are flattened."""
     equality, other = set(), set()
     for field, condition in query.items():
         if field == "$and":
@@ -119,29 +130,64 @@ def fields_of(query: dict) -> tuple[set[str], set[str]]:
     return equality, other
 
 
-def served(query: dict, sort: list, candidates: list) -> bool:
-    equality, other = fields_of(query)
+def follows_esr(keys: list[tuple[str, int]], equality: set[str], sort: list, ranges: set[str]) -> bool:
+    """Whether the index's keys are, from the first: every equality field (any order), then the sort
+    fields in order (all in the index's direction or all against it), then every range field."""
+    fields = [field for field, _ in keys]
+    if set(fields[: len(equality)]) != equality:
+        return False
+    rest = keys[len(equality) :]
+    wanted = [(field, 1 if direction > 0 else -1) for field, direction in sort if field not in equality]
+    head = rest[: len(wanted)]
+    if head != wanted and head != [(field, -direction) for field, direction in wanted]:
+        return False
+    remaining = ranges - {field for field, _ in sort}
+    return set(fields[len(equality) + len(wanted) :][: len(remaining)]) == remaining
+
+
+def usable(spec: dict, query: dict) -> bool:
+    """A sparse index holds no entry for documents without its fields, a partial one only those its
+    filter matches: MongoDB uses either only for a query that cannot match the documents left out."""
+    options = spec["options"]
+    left_out = (None, {"$exists": False})
+    if options.get("sparse") and not any(query.get(field) not in left_out for field, _ in spec["keys"]):
+        return False
+    for field, wanted in options.get("partialFilterExpression", {}).items():
+        value = query.get(field)
+        if wanted == {"$type": "string"} and isinstance(value, str):
+            continue
+        if value != wanted:
+            return False
+    return True
+
+
+def served(query: dict, sort: list, candidates: list[dict], few: set[str] = frozenset()) -> bool:
+    """Whether an index serves the query: by ESR, or a unique one by equality on all its keys (one
+    document at most), or one starting with a field in `few` (one value of it matches a handful of
+    documents, on which the other conditions are tested and which are sorted in memory). A partial
+    index's filter counts as conditions its keys satisfy."""
+    equality, ranges = fields_of(query)
     if "_id" in equality:
         return True
-    for keys in candidates:
-        prefix = 0
-        while prefix < len(keys) and keys[prefix][0] in equality:
-            prefix += 1
-        rest = keys[prefix:]
-        if sort:
-            wanted = [(field, 1 if direction > 0 else -1) for field, direction in sort]
-            head = rest[: len(wanted)]
-            forward = head == wanted
-            backward = head == [(field, -direction) for field, direction in wanted]
-            if (forward or backward) and (prefix or not equality):
-                return True
-        elif prefix or (keys and keys[0][0] in other):
+    for spec in filter(lambda spec: usable(spec, query), candidates):
+        keys, implied = spec["keys"], set(spec["options"].get("partialFilterExpression", {}))
+        if spec["options"].get("unique") and {field for field, _ in keys} <= equality:
+            return True
+        if follows_esr(keys, equality - implied, sort, ranges - implied):
+            return True
+        if keys[0][0] in few & equality:
             return True
     return False
 
 
 def unserved(recorder: Recorder) -> list[str]:
     available = declared_indexes()
+    # A page counts its rows with its list's filter, unsorted: MongoDB counts them on the index that
+    # serves the sorted list, testing the range on its keys as the list does.
+    sorts: dict[tuple, list] = {}
+    for entry in recorder.queries:
+        if entry["sort"]:
+            sorts.setdefault((entry["collection"], str(sorted(entry["filter"]))), []).append(entry["sort"])
     problems = set()
     for entry in recorder.queries:
         collection = entry["collection"]
@@ -150,7 +196,11 @@ def unserved(recorder: Recorder) -> list[str]:
         key = (collection, str(sorted(entry["filter"])), str(tuple(entry["sort"])))
         if ("*", "{}", "()") in ACCEPTED_SCANS and not entry["filter"] and not entry["sort"]:
             continue
-        if key in ACCEPTED_SCANS or served(entry["filter"], entry["sort"], available[collection]):
+        few = {field for (name, field) in FEW_PER_VALUE if name == collection}
+        if key in ACCEPTED_SCANS or any(
+            served(entry["filter"], sort, available[collection], few)
+            for sort in [entry["sort"]] + ([] if entry["sort"] else sorts.get(key[:2], []))
+        ):
             continue
         problems.add(f"{collection}: filter on {sorted(entry['filter'])} sorted by {entry['sort']}")
     return sorted(problems)
@@ -171,13 +221,17 @@ def a_day_of_work(api, admin_client, actors) -> None:
 
     for name in ("exporter", "qa", "importer", "staff"):
         client = api[name]
-        client.get("/api/v1/batches/?q=rice&status=certified&product=Rice&origin_country=IN")
+        client.get("/api/v1/batches/?q=rice&status=certified")
+        client.get("/api/v1/batches/?q=rice")
+        client.get("/api/v1/batches/?status=submitted")
         client.get("/api/v1/batches/?page=2&page_size=5")
         client.get("/api/v1/batches/RICE-2026-001/")
         client.get("/api/v1/batches/RICE-2026-001/inspections/")
         client.get("/api/v1/batches/RICE-2026-001/issuance/")
+        client.get("/api/v1/certificates/")
         client.get("/api/v1/certificates/?batch=RICE-2026-001")
         client.get(f"/api/v1/certificates/{certificate.pk}/")
+        client.get("/api/v1/notifications/")
         client.get("/api/v1/notifications/?unread=1")
         client.get("/api/v1/notifications/unread-count/")
         client.post("/api/v1/notifications/read-all/")
@@ -200,14 +254,25 @@ def a_day_of_work(api, admin_client, actors) -> None:
         reverse("admin:issuance-jobs") + "?trigger=automatic&created=7d",
         reverse("admin:issuance-jobs") + "?q=RICE-2026-001",
         reverse("admin:issuance-jobs") + "?orphans=unrevoked",
+        reverse("admin:issuance-jobs") + "?status=pending&o=-created",
+        reverse("admin:issuance-jobs") + "?o=updated",
         reverse("admin:issuance-job", args=[job.pk]),
         reverse("admin:issuance-workers"),
+        reverse("admin:certificates-batches"),
+        reverse("admin:certificates-batches") + "?q=rice",
         reverse("admin:certificates-batches") + "?q=rice&status=certified",
+        reverse("admin:certificates-batches") + "?status=submitted&o=created",
         reverse("admin:certificates-batches") + "?o=number",
+        reverse("admin:certificates-batches") + "?q=rice&o=-number",
+        reverse("admin:certificates-batches") + "?q=rice&status=certified&o=number",
         reverse("admin:certificates-batch", args=[batch.pk]),
+        reverse("admin:certificates-inspections"),
         reverse("admin:certificates-inspections") + "?outcome=passed",
+        reverse("admin:certificates-certificates"),
         reverse("admin:certificates-certificates") + "?status=active",
+        reverse("admin:certificates-certificates") + f"?q={certificate.credential_id}&status=active",
         reverse("admin:certificates-certificate", args=[certificate.pk]),
+        reverse("admin:notifications-list"),
         reverse("admin:notifications-list") + "?recipient=exporter",
     ):
         assert admin_client.get(url).status_code == 200, url
@@ -242,7 +307,73 @@ def test_the_planner_refuses_a_query_without_an_index():
     assert not served({"exporter_name": "Green Valley"}, [], available["batches"])
     assert not served({"status": "failed"}, [("batch_number", 1)], available["issuance_jobs"])
     assert served(
-        {"status": {"$in": ["pending", "failed"]}, "next_attempt_at": {"$lte": 1}},
+        {"status": {"$in": ["pending", "failed"]}, "next_attempt_at": {"$lte": 1}, "attempts_left": {"$gt": 0}},
         [("next_attempt_at", 1)],
         available["issuance_jobs"],
     )
+
+
+def index(*keys: tuple[str, int], **options) -> dict:
+    return {"keys": list(keys), "options": options}
+
+
+def test_an_index_that_only_sorts_does_not_serve_a_filter():
+    newest_first = index(("created_at", -1))
+
+    assert served({}, [("created_at", -1)], [newest_first])
+    assert not served({"product": "Rice"}, [("created_at", -1)], [newest_first])
+
+
+def test_an_index_serves_by_equality_then_sort_then_range():
+    esr = index(("exporter", 1), ("status", 1), ("created_at", -1), ("search_key", 1))
+    prefix = {"$gte": "RICE", "$lt": "RICE\U0010ffff"}
+
+    assert served({"exporter": "e", "status": "certified", "search_key": prefix}, [("created_at", -1)], [esr])
+    assert served({"status": "certified", "exporter": "e"}, [("created_at", 1)], [esr])
+    # an equality field missing from the index, or one the index has before the others are fixed
+    assert not served({"exporter": "e", "status": "certified", "product": "Rice"}, [("created_at", -1)], [esr])
+    assert not served({"exporter": "e"}, [("created_at", -1)], [esr])
+    # the range before the sort: MongoDB would sort in memory
+    assert not served(
+        {"status": "certified", "search_key": prefix},
+        [("created_at", -1)],
+        [index(("status", 1), ("search_key", 1), ("created_at", -1))],
+    )
+    # a range the index does not hold
+    assert not served({"exporter": "e", "status": "certified", "quantity": {"$gt": 5}}, [("created_at", -1)], [esr])
+
+
+def test_sparse_and_partial_indexes_serve_only_the_documents_they_hold():
+    sparse = index(("search_key", 1), unique=True, sparse=True)
+    active = index(("batch", 1), unique=True, partialFilterExpression={"status": "active"})
+
+    assert served({"search_key": "RICE-1"}, [], [sparse])
+    assert not served({"search_key": None}, [], [sparse])
+    assert not served({}, [("search_key", 1)], [sparse])
+    assert served({"batch": 1, "status": "active"}, [], [active])
+    assert not served({"batch": 1}, [], [active])
+
+
+def test_a_unique_index_serves_any_query_that_fixes_all_its_keys():
+    unique = index(("batch_number", 1), unique=True)
+
+    assert served({"batch_number": "RICE-1", "exporter": "e"}, [], [unique])
+    assert not served({"batch_number": "RICE-1", "exporter": "e"}, [], [index(("batch_number", 1))])
+
+
+def test_ensure_indexes_replaces_the_batch_indexes_that_served_only_the_sort(capsys):
+    collection = Batch._get_collection()
+    old = {"exporter_1_created_at_-1": [("exporter", 1), ("created_at", -1)], "created_at_-1": [("created_at", -1)]}
+    for name, keys in old.items():
+        collection.create_index(keys, name=name)
+
+    call_command("ensure_indexes")
+
+    info = collection.index_information()
+    assert not set(old) & set(info)
+    assert info["exporter_1_created_at_-1_search_key_1"]["key"] == [
+        ("exporter", 1),
+        ("created_at", -1),
+        ("search_key", 1),
+    ]
+    assert "batches: dropped the obsolete index created_at_-1" in capsys.readouterr().out
