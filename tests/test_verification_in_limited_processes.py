@@ -41,10 +41,14 @@ def limits(settings) -> Limits:
     return Limits(2, 1, 512)
 
 
-def test_a_strangers_credential_is_checked_in_a_worker_process(credential, limits):
-    assert verify_from_stranger(credential).valid
+def test_a_strangers_credential_is_checked_in_a_worker_process(credential, limits, monkeypatch):
+    monkeypatch.setattr(isolation, "check_proof_here", isolated_tasks.check_and_say_where)
 
-    assert isolation.pool(limits)._alive >= 1
+    result = verify_from_stranger(credential)
+
+    assert result.valid
+    checked_in = int(result.signature.reason.rsplit("checked in process ", 1)[1].rstrip(")"))
+    assert checked_in != os.getpid()
 
 
 def test_a_check_over_its_cpu_limit_gets_a_422_a_message_on_the_page_and_the_pool_recovers(
