@@ -46,10 +46,18 @@ class NumberField(serializers.FloatField):
         return super().to_internal_value(data)
 
 
-def text_field(name: str, **kwargs) -> serializers.CharField:
-    """Free text that is signed or printed: within its limit, with nothing hidden in it."""
-    kwargs.setdefault("max_length", TEXT_LIMITS.get(name))
-    return serializers.CharField(validators=[PLAIN_TEXT[name]], **kwargs)
+class TextField(serializers.CharField):
+    """Free text that is signed or printed: within its limit in UTF-8 bytes, with nothing hidden in
+    it (PLAIN_TEXT[name] checks both). max_length documents the limit in the schema (no text of
+    more characters fits) and is not checked again in characters, which would say it twice."""
+
+    def __init__(self, name: str, **kwargs):
+        limit = TEXT_LIMITS[name]
+        kwargs.setdefault(
+            "help_text", f"At most {limit} bytes in UTF-8: {limit} plain Latin characters, fewer in other scripts"
+        )
+        super().__init__(max_length=limit, **kwargs)
+        self.validators = [PLAIN_TEXT[name]]
 
 
 class NotesField(serializers.CharField):
@@ -64,14 +72,14 @@ class BatchSerializer(serializers.Serializer):
     batch_number = serializers.CharField(max_length=TEXT_LIMITS["batch_number"], validators=[validate_batch_number])
     exporter = serializers.CharField(read_only=True)
     exporter_name = serializers.CharField(read_only=True)
-    product = text_field("product")
-    variety = text_field("variety", required=False, allow_blank=True)
+    product = TextField("product")
+    variety = TextField("variety", required=False, allow_blank=True)
     hs_code = serializers.CharField(max_length=10, required=False, allow_blank=True, validators=[validate_hs_code])
     quantity = NumberField(QUANTITY)
     unit = serializers.ChoiceField(choices=QUANTITY_UNITS)
     origin_country = CountryField()
-    origin_region = text_field("origin_region", required=False, allow_blank=True)
-    farm = text_field("farm", required=False, allow_blank=True)
+    origin_region = TextField("origin_region", required=False, allow_blank=True)
+    farm = TextField("farm", required=False, allow_blank=True)
     harvest_date = serializers.DateField(required=False, allow_null=True)
     destination_country = CountryField(required=False, allow_blank=True)
     status = serializers.CharField(read_only=True)
@@ -92,7 +100,7 @@ class InspectionSerializer(serializers.Serializer):
     moisture_percent = NumberField(MOISTURE_PERCENT)
     pesticide_residue_mg_per_kg = NumberField(PESTICIDE_RESIDUE_MG_PER_KG)
     foreign_matter_percent = NumberField(FOREIGN_MATTER_PERCENT, required=False, allow_null=True)
-    grade = text_field("grade", required=False, allow_blank=True)
+    grade = TextField("grade", required=False, allow_blank=True)
     organic = serializers.BooleanField(required=False, default=False)
     outcome = serializers.ChoiceField(choices=list(InspectionOutcome))
     notes = NotesField(max_length=2000, required=False, allow_blank=True, validators=[PLAIN_TEXT["notes"]])

@@ -19,17 +19,20 @@ from django.core.validators import RegexValidator
 from certificates.countries import country_name
 
 # Every free-text value is signed into the certificate, whose QR code must carry the whole of it
-# at version 25 or less (what phone cameras read from paper). With every field full of
-# incompressible text and long production URLs, these limits stay within it (tested).
+# at version 25 or less (what phone cameras read from paper). The code carries bytes, so the limits
+# count UTF-8 bytes, not characters: a Latin letter takes 1, an accented one 2, Devanagari and
+# Chinese 3, an emoji 4. Text that compresses worst is not one script but many mixed (its bytes
+# spread over every value): with every field full of it and long production URLs, the code is
+# still version 25 (tests/test_qr_codes.py), with about 1% to spare.
 TEXT_LIMITS = {
     "batch_number": 32,
-    "product": 40,
-    "variety": 40,
-    "origin_region": 40,
-    "farm": 40,
-    "exporter_name": 60,
-    "agency": 60,
-    "grade": 12,
+    "product": 32,
+    "variety": 32,
+    "origin_region": 24,
+    "farm": 24,
+    "exporter_name": 48,
+    "agency": 48,
+    "grade": 8,
 }
 BATCH_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,31}$"
 HS_CODE_PATTERN = r"^\d{4}(\.?\d{2}){0,2}$"
@@ -87,11 +90,14 @@ RETYPE = "remove it (type the value rather than pasting it)"
 @dataclass(frozen=True)
 class PlainText:
     """Text as a person reads it on a certificate or a page: nothing invisible, nothing that
-    reorders the rest. `multiline` text may hold line feeds (\\n), and no other line break."""
+    reorders the rest, and when it is signed, at most `limit` bytes in UTF-8. `multiline` text may
+    hold line feeds (\\n), and no other line break."""
 
     what: str
+    limit: int | None = None
     multiline: bool = False
     fix: str = RETYPE
+    shorten: str = "shorten it"
 
     def __call__(self, value: object) -> None:
         if not isinstance(value, str):
@@ -100,6 +106,14 @@ class PlainText:
             problem = _hidden(char, self.multiline)
             if problem:
                 raise ValidationError(f"{self.what} {problem}: {self.fix}.")
+        size = len(value.encode())
+        if self.limit is not None and size > self.limit:
+            raise ValidationError(
+                f"{self.what} must fit the certificate's QR code: at most {self.limit} characters of plain Latin "
+                "text, fewer with accents or in other scripts (an accented letter takes 2 bytes, Devanagari or "
+                f"Chinese 3, an emoji 4): "
+                f"this one is {size} bytes, the limit is {self.limit}. {self.shorten[:1].upper()}{self.shorten[1:]}."
+            )
 
 
 def _hidden(char: str, multiline: bool) -> str | None:
@@ -117,16 +131,22 @@ def _hidden(char: str, multiline: bool) -> str | None:
 
 
 PLAIN_TEXT = {
-    "product": PlainText("Product"),
-    "variety": PlainText("Variety"),
-    "origin_region": PlainText("Origin region"),
-    "farm": PlainText("Farm"),
-    "exporter_name": PlainText("Exporter name"),
-    "agency": PlainText("Agency"),
-    "grade": PlainText("Grade"),
-    "notes": PlainText("Notes", multiline=True),
+    "product": PlainText("Product", TEXT_LIMITS["product"]),
+    "variety": PlainText("Variety", TEXT_LIMITS["variety"]),
+    "origin_region": PlainText("Origin region", TEXT_LIMITS["origin_region"]),
+    "farm": PlainText("Farm", TEXT_LIMITS["farm"]),
+    "exporter_name": PlainText("Exporter name", TEXT_LIMITS["exporter_name"]),
+    "agency": PlainText("Agency", TEXT_LIMITS["agency"]),
+    "grade": PlainText("Grade", TEXT_LIMITS["grade"]),
+    "notes": PlainText("Notes", multiline=True),  # kept with the inspection, never signed
 }
-ORGANISATION = PlainText("Your organisation's name", fix="ask an administrator to correct it (the user's first name)")
+# A user's name is printed as the exporter or the agency of every certificate they take part in.
+ORGANISATION = PlainText(
+    "Your organisation's name",
+    min(TEXT_LIMITS["exporter_name"], TEXT_LIMITS["agency"]),
+    fix="ask an administrator to correct it (the user's first name)",
+    shorten="ask an administrator to shorten it (the user's first name)",
+)
 
 
 def normalise_newlines(text: str) -> str:
@@ -136,11 +156,6 @@ def normalise_newlines(text: str) -> str:
 
 def validate_organisation(name: str) -> None:
     """An exporter's or agency's name as printed on certificates (the user's full name)."""
-    if len(name) > TEXT_LIMITS["exporter_name"]:
-        raise ValidationError(
-            f"Your organisation's name ({name[:30]}…) is longer than {TEXT_LIMITS['exporter_name']} characters, "
-            "more than a certificate's QR code can hold: ask an administrator to shorten it (the user's first name)."
-        )
     ORGANISATION(name)
 
 

@@ -38,7 +38,7 @@ def shapes_we_sign_and_verify(batch) -> dict[str, dict]:
     }
     organic = issue_certificate(
         make_inspection(
-            make_batch("ORGANIC-7", quantity=0.5, variety="Sona Masoori — “Grade A” 日本"),
+            make_batch("ORGANIC-7", quantity=0.5, variety="Sona Masoori — “A” 日本"),
             organic=True,
             moisture_percent=12.0,
             foreign_matter_percent=0,

@@ -133,9 +133,6 @@ def test_an_organisation_name_too_long_for_a_qr_code_is_explained_on_the_form_an
     form = page.post("/batches/new/", {**BATCH, "quantity": "100"}).content.decode()
     response = api["exporter"].post("/api/v1/batches/", {**BATCH, "quantity": 100}, format="json")
 
-    assert (
-        "more than a certificate&#x27;s QR code can hold" in form
-        or "more than a certificate's QR code can hold" in form
-    )
-    assert response.status_code == 400 and "QR code can hold" in response.json()["non_field_errors"][0]
+    assert "must fit the certificate&#x27;s QR code" in form or "must fit the certificate's QR code" in form
+    assert response.status_code == 400 and "the limit is 48" in response.json()["non_field_errors"][0]
     assert Batch.objects.count() == 0

@@ -37,8 +37,9 @@ def number_field(bounds: Bounds, **kwargs) -> forms.FloatField:
 
 
 def text_field(name: str, **kwargs) -> forms.CharField:
-    """Free text that is signed or printed: within its limit, with nothing hidden in it."""
-    kwargs.setdefault("max_length", TEXT_LIMITS.get(name))
+    """Free text that is signed or printed: within its limit in bytes, with nothing hidden in it
+    (PLAIN_TEXT[name] checks both). No max_length: it would count characters, and its maxlength
+    attribute would cut a pasted name short without a word."""
     return forms.CharField(validators=[PLAIN_TEXT[name]], **kwargs)
 
 
