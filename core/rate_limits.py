@@ -12,10 +12,11 @@ and could otherwise take a fresh budget from each of its 2^64 addresses.
 from __future__ import annotations
 
 import ipaddress
-import time
 from dataclasses import dataclass
 
 from django.core.cache import caches
+
+from core.clock import utcnow
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class RateLimit:
         if _count(key, self.period) <= self.limit:
             return Verdict(True, 0)
         ends = caches["default"].get(f"{key}:ends")
-        return Verdict(False, max(1, round(ends - time.time())) if ends else self.period)
+        return Verdict(False, max(1, round(ends - utcnow().timestamp())) if ends else self.period)
 
 
 def budget_holder(address: str) -> str:
@@ -59,7 +60,7 @@ def _count(key: str, period: int) -> int:
             count = cache.incr(key)
         except ValueError:  # no window yet, or it just ended: start one (only one process wins)
             if cache.add(key, 0, period):
-                cache.set(f"{key}:ends", time.time() + period, period)
+                cache.set(f"{key}:ends", utcnow().timestamp() + period, period)
             continue
         if count == 1:
             # Redis's INCR recreates a key that expired between Django's existence check and it,
