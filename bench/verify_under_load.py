@@ -29,6 +29,7 @@ import copy
 import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -88,22 +89,33 @@ def start_server(kind: str, env: dict[str, str], port: int, log: Path) -> subpro
         command = [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}"]
     with log.open("w") as output:  # a file, not a pipe nobody reads: a full pipe would stall the server
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output, start_new_session=True)
+    try:
+        wait_for_health(port, server, log)
+    except BaseException:
+        stop_server(server)  # never leave a server behind
+        raise
+    return server
+
+
+def wait_for_health(port: int, server: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
+                return
         except requests.RequestException:  # not listening yet, or still loading the app
             pass
         if server.poll() is not None:
             raise SystemExit(f"the server exited: {log.read_text()[-2000:]}")
         time.sleep(0.2)
-    stop_server(server)
     raise SystemExit("the server did not answer /healthz within 90 s")
 
 
 def stop_server(server: subprocess.Popen) -> None:
-    os.killpg(server.pid, signal.SIGTERM)  # the server and the processes it started, ours alone
+    try:
+        os.killpg(server.pid, signal.SIGTERM)  # the server and the processes it started, ours alone
+    except ProcessLookupError:
+        return  # all gone already
     try:
         server.wait(30)
     except subprocess.TimeoutExpired:
@@ -287,6 +299,7 @@ def main() -> None:
         attacked = phase(base, arguments.seconds, credentials, documents, arguments.hostile_clients, arguments.flood)
     finally:
         stop_server(server)
+        shutil.rmtree(work, ignore_errors=True)
     print(
         json.dumps(
             {
