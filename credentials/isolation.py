@@ -54,12 +54,13 @@ class Limits:
     processes: int = 2
     cpu_seconds: int = 2  # a certificate takes milliseconds
     memory_mb: int = 512  # a worker starts at ~80 MB of address space
+    wall_seconds: float | None = None  # None: see deadline_seconds
 
     @property
     def deadline_seconds(self) -> float:
         """Wall-clock time for one task: its CPU time twice over (the machine's cores are shared)
-        and a second more."""
-        return 2 * self.cpu_seconds + 1
+        and a second more, unless set."""
+        return self.wall_seconds if self.wall_seconds is not None else 2 * self.cpu_seconds + 1
 
 
 class IsolatedPool:
