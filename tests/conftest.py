@@ -3,7 +3,9 @@
 Tests run on embedded mongomock; set MONGODB_TEST_URI=mongodb://host/agriqcert_test to run the
 same suite against a real server. Its database is emptied before every test, so its name must end
 in "_test" (a URI naming a production database is refused); indexes are built once per session
-and subprocess tests (workers, the run command) use the same server.
+and subprocess tests (workers, the run command) use the same server. A server's indexes outlive
+each test: a test that drops or changes one asks for `indexes_restored`, and one that forgets
+fails, naming what it left behind.
 """
 
 from __future__ import annotations
@@ -49,7 +51,34 @@ def mongodb(real_server):
             if not name.startswith("system."):
                 db[name].delete_many({})
     yield mongoengine.get_db()
+    left = []
+    if MONGODB_TEST_URI:
+        mongo.connect(MONGODB_TEST_URI)  # the server, whatever the test connected to meanwhile
+        left = [str(problem) for problem in indexes.problems()]
+        if left:
+            restore_declared_indexes()
     mongoengine.disconnect()
+    if left:
+        pytest.fail(f"the test left the server's indexes changed ({'; '.join(left)}): ask for indexes_restored")
+
+
+@pytest.fixture
+def indexes_restored(mongodb):
+    """For a test that drops or changes indexes: a real server gets the declared ones back afterwards
+    (the embedded store is new at every test anyway)."""
+    yield
+    if MONGODB_TEST_URI:
+        restore_declared_indexes()
+
+
+def restore_declared_indexes() -> None:
+    """Every registered collection emptied (a test may have stored what keeps a unique index from
+    being built) and given exactly its declared indexes."""
+    for document in indexes.documents():
+        collection = document._get_collection()
+        collection.delete_many({})
+        collection.drop_indexes()  # all but _id
+        indexes.create_all(document)
 
 
 @pytest.fixture

@@ -79,10 +79,12 @@ def test_the_worker_backs_off_on_a_timed_out_claim_and_resumes(batch, monkeypatc
     worker = Worker(poll_interval_ms=20, lease_seconds=10)
     thread = worker.start_in_background()
     try:
-        wait_until(lambda: len(refused) >= 3, what="claims timing out")
+        wait_until(lambda: len(refused) >= 3, timeout=30, what="claims timing out")
         assert thread.is_alive()
         outage.clear()
-        wait_until(lambda: IssuanceJob.objects.get().status == JobStatus.SUCCESS, what="the job after the outage")
+        wait_until(
+            lambda: IssuanceJob.objects.get().status == JobStatus.SUCCESS, timeout=30, what="the job after the outage"
+        )
     finally:
         worker.stop()
         thread.join(10)

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db  # revocations notify people, who are Django 
 embedded_only = pytest.mark.skipif(bool(MONGODB_TEST_URI), reason="breaks the embedded store on purpose")
 
 
-def test_a_missing_index_stops_the_worker_naming_it_and_the_fix(monkeypatch):
+def test_a_missing_index_stops_the_worker_naming_it_and_the_fix(monkeypatch, indexes_restored):
     IssuanceJob._get_collection().drop_index("claim")
     monkeypatch.setattr(mongo, "is_embedded", lambda: False)
 
@@ -35,7 +35,7 @@ def test_a_missing_index_stops_the_worker_naming_it_and_the_fix(monkeypatch):
         call_command("run_issuance_worker", "--once")
 
 
-def test_an_index_with_other_options_is_reported():
+def test_an_index_with_other_options_is_reported(indexes_restored):
     collection = Batch._get_collection()
     collection.drop_index("batch_number_1")
     collection.create_index("batch_number", name="batch_number_1")  # not unique
@@ -43,7 +43,7 @@ def test_an_index_with_other_options_is_reported():
     assert [str(p) for p in indexes.problems()] == ["batches.batch_number_1: has the options {}, not {'unique': True}"]
 
 
-def test_ensure_indexes_explains_duplicates_instead_of_failing_with_a_traceback(capsys):
+def test_ensure_indexes_explains_duplicates_instead_of_failing_with_a_traceback(capsys, indexes_restored):
     collection = Batch._get_collection()
     collection.drop_index("batch_number_1")
     collection.insert_many([{"batch_number": "DUP-1"}, {"batch_number": "DUP-1"}])
@@ -54,14 +54,21 @@ def test_ensure_indexes_explains_duplicates_instead_of_failing_with_a_traceback(
     assert "batch_number_1: documents already share a value of ['batch_number']" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("code", "advice"), [(85, "under another name or with other options"), (86, "other keys")])
-def test_index_conflicts_say_what_to_drop(code, advice):
-    message = indexes._conflict({"name": "claim"}, OperationFailure("conflict", code=code))
+@pytest.mark.parametrize(
+    ("code", "advice"),
+    [
+        (85, "claim: MongoDB holds an index with these keys under another name, or one named claim that differs"),
+        (86, "claim: an index named claim exists with other keys or, on MongoDB 5.0 and later, other unique"),
+    ],
+)
+def test_index_conflicts_are_named_by_their_code_and_say_what_to_drop(code, advice):
+    message = indexes._conflict("issuance_jobs", {"name": "claim"}, OperationFailure("conflict", code=code))
 
-    assert advice in message and "run ensure_indexes again" in message
+    assert message.startswith(advice) and "run ensure_indexes again" in message
+    assert ("db.issuance_jobs.dropIndex('claim')" in message) == (code == 86)
 
 
-def test_the_old_sparse_dedupe_index_is_replaced_by_a_partial_one(capsys):
+def test_the_old_sparse_dedupe_index_is_replaced_by_a_partial_one(capsys, indexes_restored):
     collection = Notification._get_collection()
     collection.drop_index("dedupe")
     collection.create_index("dedupe_key", name="dedupe_key_1", unique=True, sparse=True)
