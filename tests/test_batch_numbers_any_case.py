@@ -58,6 +58,7 @@ def old_deployment_with(*numbers: str) -> None:
         collection.insert_one(document if i % 2 else {**document, "search_key": number.upper()})
 
 
+@pytest.mark.usefixtures("indexes_restored")
 def test_ensure_indexes_names_batches_that_differ_only_by_case_and_keeps_the_old_index(capsys):
     old_deployment_with("RIVAL-001", "rival-001", "Rival-001", "TEA-7", "tea-7", "COFFEE-1")
 
@@ -77,6 +78,7 @@ def test_ensure_indexes_names_batches_that_differ_only_by_case_and_keeps_the_old
     assert "search_key_1" in info and "batch_number_any_case" not in info  # prefix search still served
 
 
+@pytest.mark.usefixtures("indexes_restored")
 def test_once_renamed_ensure_indexes_builds_the_unique_index_and_fills_old_keys(capsys):
     old_deployment_with("RIVAL-001", "rival-001")
     with pytest.raises(CommandError):
