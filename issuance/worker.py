@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from pymongo.errors import PyMongoError
 
+from core import mongo
 from core.clock import utcnow
 from issuance import metrics, orphans, queue
 from issuance.inji import issue_credential
@@ -280,7 +281,9 @@ class Worker:
         if recovered:
             metrics.RECOVERIES.inc(recovered)
             self._wake.set()
-        if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
+        # On a server, MongoDB's TTL monitor deletes expired jobs and notifications by the server's clock;
+        # a sweep here would use this host's, and one running fast frees dedupe keys early.
+        if mongo.is_embedded() and time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
             self._last_purge = time.monotonic()
             purged, notifications = queue.purge_expired(), purge_expired_notifications()
             if purged or notifications:

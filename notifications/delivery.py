@@ -96,5 +96,6 @@ def _look_up_addresses(recipient: str) -> list[str]:
 
 
 def purge_expired(now: datetime | None = None) -> int:
-    """What the TTL index does on MongoDB, for servers (and the embedded store) without TTL monitors."""
+    """What MongoDB's TTL monitor does on a server, for the embedded store, which has none (the worker
+    runs it there only: on a server the monitor deletes by the server's clock, not a worker host's)."""
     return Notification.objects(expires_at__lte=now or utcnow()).delete()
