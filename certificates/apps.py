@@ -5,7 +5,7 @@ class CertificatesConfig(AppConfig):
     name = "certificates"
 
     def ready(self) -> None:
-        from certificates.models import Batch, Certificate, Inspection, StatusList
+        from certificates.models import Batch, Certificate, Inspection, StatusList, StatusListCounter
         from certificates.vocabulary import bundled_contexts
         from core import mongo
         from credentials.jsonld import bundle_contexts
@@ -13,4 +13,4 @@ class CertificatesConfig(AppConfig):
 
         make_thread_safe()
         bundle_contexts(bundled_contexts)
-        mongo.register(Batch, Inspection, Certificate, StatusList)
+        mongo.register(Batch, Inspection, Certificate, StatusList, StatusListCounter)

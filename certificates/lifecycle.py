@@ -10,9 +10,14 @@ message, so a refusal reads the same wherever it is met.
   supersedes the previous one (revoked as superseded, the two linked).
 - "At most one active certificate per batch" is also a partial unique index, so two workers
   storing certificates for one batch at once cannot both leave theirs active.
-- Revocation sets the issuer's status-list bit first and marks the certificate second, both
-  idempotent: a crash in between leaves a certificate verifiers already see as revoked, and
-  revoking again completes it (and retries an issuer that did not take it).
+- No transaction spans the writes of a change (MongoEngine takes no session, the embedded store
+  has none, and Inji Certify's status list is not in the database): they are ordered so that a
+  process killed between any two leaves a state that is valid and that repeating the change
+  completes, every step being idempotent. Storing a certificate: stored pending (the previous one
+  still in force), the previous one revoked and linked, the new one active, the batch certified
+  — the job's retry finishes it (`mark_certified`). Revoking: the issuer's status-list bit (so
+  verifiers see it first), the certificate's mark, the batch's status, the holders' notices —
+  revoking again finishes it, and retries an issuer that did not take it.
 """
 
 from __future__ import annotations
@@ -193,8 +198,7 @@ def follow_inspection(inspection: Inspection) -> None:
         _set_batch_status(batch.pk, BatchStatus.AWAITING_CERTIFICATE if passed else BatchStatus.INSPECTION_FAILED)
     elif not inspection.passed:
         reason = f"Re-test failed on {inspection.inspected_at:%d %B %Y} ({inspection.agency})"
-        revoke(active, by=inspection.inspector, reason=reason)
-        _set_batch_status(batch.pk, BatchStatus.INSPECTION_FAILED)
+        revoke(active, by=inspection.inspector, reason=reason, batch_status=BatchStatus.INSPECTION_FAILED)
     # A passing re-test keeps the batch certified until its new certificate supersedes the old one.
 
 
@@ -205,46 +209,73 @@ def active_certificate(batch: Batch) -> Certificate | None:
     return Certificate.objects(batch=batch, status=CertificateStatus.ACTIVE).first()
 
 
-def mark_certified(certificate: Certificate) -> None:
-    """The batch of an active certificate is certified (repairs a crash between storing and marking)."""
-    if certificate.status == CertificateStatus.ACTIVE:
-        _set_batch_status(certificate.batch.pk, BatchStatus.CERTIFIED)
-
-
 def store_active(certificate: Certificate, *, batch_certified: bool = True) -> Certificate:
     """Store `certificate` as its batch's one active certificate, superseding the previous one.
 
-    With `batch_certified` False (the batch as the caller read it was not certified, so has no
-    active certificate) the first try skips looking for one; should one have become active meanwhile,
-    the unique index refuses the insert and the next try supersedes it.
+    The writes are ordered so that a crash between any two leaves a state the job's retry completes
+    (through `mark_certified`): the certificate is stored first, pending, beside the previous one,
+    which is still in force; then the previous one is revoked and linked to it; then it becomes
+    active; then the batch is certified. With `batch_certified` False (the batch as the caller read
+    it has no active certificate) no previous one is looked up before storing.
 
     Returns the stored certificate — another worker's, when it stored the same one first."""
     certificate.id = certificate.id or ObjectId()
-    for attempt in range(STORE_ATTEMPTS):
-        previous = active_certificate(certificate.batch) if attempt or batch_certified else None
-        if previous is not None and previous.certificate_key != certificate.certificate_key:
+    certificate.status = CertificateStatus.PENDING
+    previous = active_certificate(certificate.batch) if batch_certified else None
+    certificate.supersedes = previous.pk if previous is not None else None
+    try:
+        certificate.save(force_insert=True)
+    except NotUniqueError:
+        same = Certificate.objects(certificate_key=certificate.certificate_key).first()
+        if same is None and Certificate.objects(credential_id=certificate.credential_id).first() is not None:
+            raise CredentialIdTaken(
+                f"the issuer returned credential id {certificate.credential_id}, which another certificate has"
+            ) from None
+        if same is None:
+            raise
+        certificate = same  # a duplicate job, or a lease taken over: keep the first (and finish storing it)
+    return mark_certified(certificate)
+
+
+def mark_certified(certificate: Certificate) -> Certificate:
+    """Finish storing `certificate`, whatever a crash left undone, and return it as it now stands: a
+    pending one supersedes the certificates it replaces and comes into force; the batch of an active
+    one is certified. Every step is idempotent, so a job's retry (or a second job) may run it again."""
+    certificate.reload()
+    if certificate.status == CertificateStatus.PENDING:
+        certificate = _put_in_force(certificate)
+    if certificate.status == CertificateStatus.ACTIVE:
+        _set_batch_status(certificate.batch.pk, BatchStatus.CERTIFIED)
+    return certificate
+
+
+def _put_in_force(certificate: Certificate) -> Certificate:
+    """Supersede the certificate this one was stored to replace and whichever is active now, then
+    activate it; should another become active meanwhile (the unique index refuses), supersede that too."""
+    for _ in range(STORE_ATTEMPTS):
+        replaced = [Certificate.objects(pk=certificate.supersedes).first()] if certificate.supersedes else []
+        replaced.append(active_certificate(certificate.batch))
+        for previous in {found.pk: found for found in replaced if found is not None}.values():
             supersede(previous, certificate)
         try:
-            stored = certificate.save(force_insert=True)
+            Certificate.objects(pk=certificate.pk, status=CertificateStatus.PENDING).update_one(
+                set__status=CertificateStatus.ACTIVE
+            )
         except NotUniqueError:
-            same = Certificate.objects(certificate_key=certificate.certificate_key).first()
-            if same is not None:
-                return same  # a duplicate job, or a lease taken over: keep the first
-            if Certificate.objects(credential_id=certificate.credential_id).first() is not None:
-                raise CredentialIdTaken(
-                    f"the issuer returned credential id {certificate.credential_id}, which another certificate has"
-                ) from None
-            continue  # another worker's certificate became active meanwhile: supersede it too
-        mark_certified(stored)
-        return stored
+            continue  # another worker's certificate became active meanwhile
+        certificate.reload()
+        return certificate
     raise NotUniqueError(f"batch {certificate.batch.batch_number} kept getting new active certificates")
 
 
 def supersede(previous: Certificate, new: Certificate) -> Answer:
+    """Revoke `previous` as superseded by `new` and link the two (idempotent: a resumed store repeats it)."""
     reason = f"Superseded by certificate {new.credential_id} after a passing re-test"
-    answer = revoke(previous, by=SYSTEM, reason=reason)
-    Certificate.objects(pk=previous.pk).update_one(set__superseded_by=new.id)
-    new.supersedes = previous.pk
+    answer = revoke(previous, by=SYSTEM, reason=reason, batch_status=None)
+    Certificate.objects(pk=previous.pk, superseded_by=None).update_one(set__superseded_by=new.id)
+    if new.supersedes != previous.pk:
+        Certificate.objects(pk=new.pk).update_one(set__supersedes=previous.pk)
+        new.supersedes = previous.pk
     return answer
 
 
@@ -256,11 +287,16 @@ def may_revoke(certificate: Certificate) -> Answer:
     return Answer(f"Certificate {certificate.credential_id} may be revoked.")
 
 
-def revoke(certificate: Certificate, *, by: str, reason: str) -> Answer:
+def revoke(
+    certificate: Certificate, *, by: str, reason: str, batch_status: BatchStatus | None = BatchStatus.REVOKED
+) -> Answer:
     """Revoke `certificate` and have its issuer's status list say so (see the module's notes).
 
-    Revoking an already revoked certificate re-applies the bit, which repairs a revocation whose bit
-    never landed (or that its issuer did not take)."""
+    Every step is idempotent and is taken again by revoking again: the bit, the certificate's mark,
+    the batch's status (`batch_status`, while the batch is certified and has no other active
+    certificate; None leaves the batch to the caller) and the holders' notices. So revoking again
+    completes a revocation a crash interrupted, and repairs one whose bit never landed (or that its
+    issuer did not take)."""
     if not reason.strip():
         message = "A reason is required to revoke a certificate; it is kept with the certificate."
         return _refused(Problem.INVALID, message, errors={"reason": [message]}, outcome=RevocationOutcome.REFUSED)
@@ -268,18 +304,33 @@ def revoke(certificate: Certificate, *, by: str, reason: str) -> Answer:
     was_published = certificate.revocation_published
     now = utcnow()
     problem = publish_revocation(certificate, now)
-    updated = Certificate.objects(pk=certificate.pk, status=CertificateStatus.ACTIVE).update_one(
-        set__status=CertificateStatus.REVOKED, set__revoked_at=now, set__revoked_by=by, set__revocation_reason=reason
-    )
-    Certificate.objects(pk=certificate.pk).update_one(
-        set__revocation_published=problem is None, set__revocation_publish_error=problem
-    )
+    updated = _mark_revoked(certificate, by=by, reason=reason, now=now, problem=problem)
     certificate.reload()
-    name = f"Certificate {certificate.credential_id}"
     if updated:
-        _set_batch_status(certificate.batch.pk, BatchStatus.REVOKED)
         log.info("certificate=%s batch=%s outcome=revoked by=%s", certificate.credential_id, certificate.batch.pk, by)
-        _tell_holders(certificate, reason)
+    if batch_status is not None and active_certificate(certificate.batch) is None:
+        Batch.objects(pk=certificate.batch.pk, status=BatchStatus.CERTIFIED).update_one(
+            set__status=batch_status, set__updated_at=utcnow()
+        )
+    _tell_holders(certificate, certificate.revocation_reason or reason)
+    return _revocation_answer(certificate, updated=updated, was_published=was_published, problem=problem)
+
+
+def _mark_revoked(certificate: Certificate, *, by: str, reason: str, now: datetime, problem: str | None) -> bool:
+    """One write: revoked, and whether the issuer took it; on a certificate revoked before, only the latter."""
+    published = {"set__revocation_published": problem is None, "set__revocation_publish_error": problem}
+    in_force = Certificate.objects(pk=certificate.pk, status__in=[CertificateStatus.ACTIVE, CertificateStatus.PENDING])
+    revoked = {"set__revoked_at": now, "set__revoked_by": by, "set__revocation_reason": reason}
+    if in_force.update_one(set__status=CertificateStatus.REVOKED, **revoked, **published):
+        return True
+    Certificate.objects(pk=certificate.pk).update_one(**published)
+    return False
+
+
+def _revocation_answer(
+    certificate: Certificate, *, updated: bool, was_published: bool | None, problem: str | None
+) -> Answer:
+    name = f"Certificate {certificate.credential_id}"
     if problem is not None:
         log.warning("certificate=%s outcome=revocation_not_published error=%s", certificate.credential_id, problem)
         message = (
@@ -322,9 +373,12 @@ def owns(user, certificate: Certificate) -> bool:
 def may_share(user, certificate: Certificate) -> Answer:
     if not owns(user, certificate):
         return _refused(Problem.FORBIDDEN, "Only the exporter who owns a certificate shares it.")
-    if certificate.status != CertificateStatus.ACTIVE:
+    if certificate.status == CertificateStatus.REVOKED:
         revoked = f"Certificate {certificate.credential_id} is revoked; a revoked certificate is not shared."
         return _refused(Problem.CONFLICT, revoked)
+    if certificate.status != CertificateStatus.ACTIVE:
+        pending = f"Certificate {certificate.credential_id} is still being issued; share it once it is in force."
+        return _refused(Problem.CONFLICT, pending)
     return Answer("You may share this certificate.")
 
 

@@ -203,6 +203,8 @@ def certificate_key(inspection_id: object, revision: int = 0) -> str:
 
 
 class CertificateStatus(StrEnum):
+    # Stored, not yet in force: the certificate it supersedes is revoked between the two (lifecycle.store_active).
+    PENDING = "pending"
     ACTIVE = "active"
     REVOKED = "revoked"
 

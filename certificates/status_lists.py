@@ -3,6 +3,11 @@
 Each certificate gets one index in a status list of 131,072 entries (the spec's minimum, for herd
 privacy). Revoking flips its bit. The status list credential is built on request from the set of
 revoked indexes, signed by the local issuer key and served at status_list_url(list_id).
+
+Two collections: `status_list_counters` holds each list's next free position (one small document
+`$inc`ed by every issuance), `status_lists` the revoked indexes (written only by a revocation).
+Lists stored before they were split keep their counter in the list document until
+`ensure_indexes` (or the first allocation that meets the list) carries it over.
 """
 
 from __future__ import annotations
@@ -14,12 +19,10 @@ from functools import lru_cache
 
 from django.conf import settings
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
 from certificates.credential_document import contexts, xsd_datetime
-from certificates.models import Certificate, IssuedVia, StatusList
+from certificates.models import Certificate, IssuedVia, StatusList, StatusListCounter
 from certificates.signing import local_signing_key, sign
-from core.clock import utcnow
 from credentials.status_list import LIST_SIZE, encode_bitstring
 
 STATUS_PATH = "/credentials/status/"
@@ -30,25 +33,21 @@ def status_list_url(list_id: str) -> str:
 
 
 def allocate_entry() -> dict:
-    """Reserve the next free index and return the credential's BitstringStatusListEntry."""
-    collection = StatusList._get_collection()
-    list_number = 1
+    """Reserve the next free index and return the credential's BitstringStatusListEntry: one atomic
+    `$inc` on the first list with room, whose bits document exists already (StatusListCounter.open)."""
+    counters = StatusListCounter._get_collection()
     while True:
-        list_id = str(list_number)
-        try:
-            doc = collection.find_one_and_update(
-                {"list_id": list_id, "next_index": {"$lt": LIST_SIZE}},
-                {"$inc": {"next_index": 1}, "$setOnInsert": {"size": LIST_SIZE, "revoked": [], "updated_at": utcnow()}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
-        except DuplicateKeyError:
-            # Either the list is full (the upsert collided with it) or another process created it
-            # a moment ago; only the first moves on to the next list.
-            if collection.count_documents({"list_id": list_id, "next_index": {"$gte": LIST_SIZE}}):
-                list_number += 1
-            continue
-        return _entry(list_id, doc["next_index"] - 1)
+        counter = counters.find_one_and_update(
+            {"next_index": {"$lt": LIST_SIZE}},
+            {"$inc": {"next_index": 1}},
+            sort=[("number", 1)],
+            return_document=ReturnDocument.AFTER,
+        )
+        if counter is not None:
+            return _entry(counter["_id"], counter["next_index"] - 1)
+        # Every list is full (or none is open yet): open the next one, and take a position in it.
+        last = counters.find_one({}, {"number": 1}, sort=[("number", -1)])
+        StatusListCounter.open((last["number"] if last else 0) + 1, LIST_SIZE)
 
 
 def _entry(list_id: str, index: int) -> dict:

@@ -14,6 +14,7 @@ STATUS_WORDS = {
     "awaiting_certificate": "certificate being issued",
     "certified": "certified",
     "revoked": "certificate revoked",
+    "pending": "being issued",
     "active": "valid",
     "passed": "passed",
     "failed": "failed",
