@@ -21,6 +21,7 @@ from mongoengine import (
     StringField,
     ValidationError,
 )
+from pymongo.errors import DuplicateKeyError
 
 from certificates.validators import (
     CLOCK_SKEW,
@@ -276,15 +277,68 @@ class Certificate(Document):
 
 
 class StatusList(Document):
-    """A W3C Bitstring Status List for revocation; the revoked indexes are its set bits."""
+    """A W3C Bitstring Status List for revocation; the revoked indexes are its set bits. Only a
+    revocation writes it: the position each issuance takes is counted in StatusListCounter."""
 
     list_id = StringField(required=True, unique=True)
     size = IntField(required=True, min_value=131_072)
-    next_index = IntField(required=True, default=0)
     revoked = ListField(IntField())
     updated_at = DateTimeField(required=True, default=utcnow)
 
-    meta = {"collection": "status_lists", "auto_create_index": False}
+    # Not strict: a list stored before the split still holds its counter (next_index) until
+    # StatusListCounter.open moves it out.
+    meta = {"collection": "status_lists", "auto_create_index": False, "strict": False}
+
+
+class StatusListCounter(Document):
+    """The next free position of one status list. Every issuance `$inc`s it, so it is a small document
+    of its own: beside the revoked indexes (up to 1.5 MB in a list of 131,072) every increment would
+    rewrite them, and a revocation would contend with every issuance."""
+
+    list_id = StringField(primary_key=True)
+    number = IntField(required=True, min_value=1)  # list_id as a number: lists fill in this order
+    next_index = IntField(required=True, min_value=0)
+
+    meta = {
+        "collection": "status_list_counters",
+        "auto_create_index": False,
+        # "The first list with room": sorted by number, then the range on next_index (ESR).
+        "indexes": [{"fields": ["number", "next_index"], "name": "first_with_room"}],
+    }
+
+    @classmethod
+    def open(cls, number: int, size: int) -> None:
+        """Make list `number` ready to hand out positions. Its bits come first, so that no certificate
+        ever points into a list that cannot be served; then its counter, carried over from the list
+        document where a release before the split kept it (idempotent; safe from several processes)."""
+        list_id = str(number)
+        lists = StatusList._get_collection()
+        try:
+            lists.update_one(
+                {"list_id": list_id},
+                {"$setOnInsert": {"size": size, "revoked": [], "updated_at": utcnow()}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pass  # another process created it a moment ago
+        stored = lists.find_one({"list_id": list_id}, {"next_index": 1}) or {}
+        counter = {"_id": list_id, "number": number, "next_index": stored.get("next_index", 0)}
+        try:
+            cls._get_collection().insert_one(counter)
+        except DuplicateKeyError:
+            pass  # opened by another process, or carried over already
+        if "next_index" in stored:
+            lists.update_one({"list_id": list_id}, {"$unset": {"next_index": ""}})
+
+    @classmethod
+    def backfill(cls) -> int:
+        """Carry over the counters of lists stored before the split (ensure_indexes runs this; an
+        allocation does the same for any list it meets first)."""
+        carried = 0
+        for stored in StatusList._get_collection().find({"next_index": {"$exists": True}}, {"list_id": 1, "size": 1}):
+            cls.open(int(stored["list_id"]), stored["size"])
+            carried += 1
+        return carried
 
 
 class CertificateAdminPermissions(django_models.Model):
