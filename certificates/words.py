@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from decimal import Decimal
 
 from certificates.countries import country_name
 
@@ -42,7 +43,7 @@ def describe_goods(certifies: dict | None) -> list[tuple[str, str]] | None:
         rows.append(
             (
                 READING_LABELS.get(name, str(name)),
-                f"{value:g} {unit}" if isinstance(value, float) else f"{value} {unit}",
+                f"{exact_number(value)} {unit}" if isinstance(value, float) else f"{value} {unit}",
             )
         )
     if "outcome" in certifies:
@@ -60,7 +61,17 @@ def _amount(value: object) -> str:
         return f"{value:,}"  # exact: a float conversion overflows past 1e308
     if not math.isfinite(value):
         return str(value)
-    return f"{value:,.3f}".rstrip("0").rstrip(".")
+    return exact_number(value)
+
+
+def exact_number(value: float) -> str:
+    """A number as it was recorded, in plain digits: the shortest that read back as the same float
+    (99.999999999 stays so, where "%g" printed 100), never in scientific notation (1e-07 is
+    0.0000001), thousands grouped."""
+    if not math.isfinite(value):
+        return str(value)
+    digits = Decimal(repr(float(value))).normalize()
+    return format(digits, ",f")
 
 
 def certified_goods(document: dict) -> dict | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from certificates.countries import country_name
+from certificates.words import exact_number
 
 register = template.Library()
 
@@ -33,7 +34,7 @@ def amount(value: float | None, unit: str = "") -> str:
     """12500.0, "kg" → "12,500 kg"; 320, "bag" → "320 bags"."""
     if value is None:
         return "–"
-    number = f"{value:,.3f}".rstrip("0").rstrip(".")
+    number = exact_number(value)
     unit = PLURAL_UNITS.get(unit, unit) if value != 1 else unit
     return f"{number} {unit}".strip()
 
