@@ -12,6 +12,7 @@ documents it leaves out. Lookups by _id are served by MongoDB's own index.
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import mongomock.collection
@@ -377,3 +378,33 @@ def test_ensure_indexes_replaces_the_batch_indexes_that_served_only_the_sort(cap
         ("search_key", 1),
     ]
     assert "batches: dropped the obsolete index created_at_-1" in capsys.readouterr().out
+
+
+def test_every_filter_and_sort_the_lists_offer_is_served_by_an_index(recorder, api, admin_client):
+    make_inspection(make_batch("RICE-2026-001"))
+    run_due_jobs()
+    for actor in ("exporter", "qa", "importer", "staff"):
+        for status in ("", "status=certified"):
+            for q in ("", "q=rice"):
+                api[actor].get("/api/v1/batches/?" + "&".join(part for part in (status, q) if part))
+        for query in ("", "batch=RICE-2026-001"):
+            api[actor].get("/api/v1/certificates/?" + query)
+        for query in ("", "unread=1"):
+            api[actor].get("/api/v1/notifications/?" + query)
+    lists = {
+        "admin:certificates-batches": [
+            "&".join(part for part in combination if part)
+            for combination in itertools.product(
+                ("", "status=certified"), ("", "q=rice"), ("", "o=created", "o=-created", "o=number", "o=-number")
+            )
+        ],
+        "admin:certificates-certificates": ["", "status=active", "q=urn:uuid:x", "status=revoked&q=urn:uuid:x"],
+        "admin:certificates-inspections": ["", "outcome=passed"],
+        "admin:notifications-list": ["", "recipient=exporter"],
+    }
+    for name, queries in lists.items():
+        for query in queries:
+            assert admin_client.get(reverse(name) + "?" + query).status_code == 200
+
+    missing = unserved(recorder)
+    assert missing == [], "\n".join(missing)
