@@ -1,4 +1,6 @@
-"""Demo data for a newcomer: three batches, one of which passes inspection and gets certified."""
+"""Demo data for a newcomer: four batches, one in each state a batch goes through (README, Quick
+start): the rice passes and is certified, the tea passes but its issuance gives up (`serve --demo`
+fails its job, so that retrying one can be tried), the coffee fails inspection, the pepper waits."""
 
 from __future__ import annotations
 
