@@ -97,7 +97,7 @@ class PlainText:
     limit: int | None = None
     multiline: bool = False
     fix: str = RETYPE
-    shorten: str = "shorten it"
+    shorten: str = ""  # what to do, when the person who sees the message cannot just shorten it
 
     def __call__(self, value: object) -> None:
         if not isinstance(value, str):
@@ -109,10 +109,9 @@ class PlainText:
         size = len(value.encode())
         if self.limit is not None and size > self.limit:
             raise ValidationError(
-                f"{self.what} must fit the certificate's QR code: at most {self.limit} characters of plain Latin "
-                "text, fewer with accents or in other scripts (an accented letter takes 2 bytes, Devanagari or "
-                f"Chinese 3, an emoji 4): "
-                f"this one is {size} bytes, the limit is {self.limit}. {self.shorten[:1].upper()}{self.shorten[1:]}."
+                f"{self.what} must fit the certificate's QR code: at most {self.limit} plain Latin characters, fewer "
+                "in other scripts (accented letters take 2 bytes, Chinese or Devanagari 3, emoji 4): this one is "
+                f"{size} bytes, the limit is {self.limit}.{self.shorten}"
             )
 
 
@@ -145,7 +144,7 @@ ORGANISATION = PlainText(
     "Your organisation's name",
     min(TEXT_LIMITS["exporter_name"], TEXT_LIMITS["agency"]),
     fix="ask an administrator to correct it (the user's first name)",
-    shorten="ask an administrator to shorten it (the user's first name)",
+    shorten=" Ask an administrator to shorten it (the user's first name).",
 )
 
 

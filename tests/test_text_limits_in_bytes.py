@@ -39,9 +39,9 @@ def at_limit(field: str, char: str) -> str:
 def refusal(label: str, value: str, field: str) -> str:
     limit = TEXT_LIMITS[field]
     return (
-        f"{label} must fit the certificate's QR code: at most {limit} characters of plain Latin text, fewer with "
-        "accents or in other scripts (an accented letter takes 2 bytes, Devanagari or Chinese 3, an emoji 4): "
-        f"this one is {len(value.encode())} bytes, the limit is {limit}. Shorten it."
+        f"{label} must fit the certificate's QR code: at most {limit} plain Latin characters, fewer in other "
+        "scripts (accented letters take 2 bytes, Chinese or Devanagari 3, emoji 4): "
+        f"this one is {len(value.encode())} bytes, the limit is {limit}."
     )
 
 
@@ -137,9 +137,7 @@ def test_an_organisation_name_over_its_bytes_is_refused_before_anything_is_saved
 
     assert response.status_code == 400
     assert response.json()["non_field_errors"] == [
-        "Your organisation's name must fit the certificate's QR code: at most 48 characters of plain Latin text, "
-        "fewer with accents or in other scripts (an accented letter takes 2 bytes, Devanagari or Chinese 3, an "
-        f"emoji 4): this one is {len(actors['exporter'].first_name.encode())} bytes, the limit is 48. Ask an "
-        "administrator to shorten it (the user's first name)."
+        refusal("Your organisation's name", actors["exporter"].first_name, "exporter_name")
+        + " Ask an administrator to shorten it (the user's first name)."
     ]
     assert Batch.objects.count() == 0
