@@ -29,6 +29,11 @@ def batch_for(user, batch_number: str) -> Batch:
     return batch
 
 
+def may_open_batch(user, batch: Batch) -> bool:
+    """Whether `user` can open `batch`'s page (an importer sees certificates, never batches)."""
+    return visible_batches(user).filter(pk=batch.pk).only("id").first() is not None
+
+
 def visible_certificates(user):
     if is_staff(user) or has_role(user, QA_AGENCY):
         return Certificate.objects

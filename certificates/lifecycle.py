@@ -40,6 +40,7 @@ from mongoengine import ValidationError as DocumentValidationError
 from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, Inspection
 from certificates.status_lists import publish_revocation
 from certificates.validators import validate_inspection_time, validate_organisation
+from certificates.words import day, readable, short_id
 from core.clock import utcnow
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff, organisation
 from notifications.delivery import notify
@@ -137,15 +138,33 @@ def record_inspection(user, batch: Batch, values: Mapping[str, Any]) -> Answer:
     if problem:
         return _refused(Problem.INVALID, problem, errors={"inspected_at": [problem]})
     inspection = Inspection(batch=batch, inspector=user.get_username(), agency=organisation(user), **fields)
+    in_force = active_certificate(batch)
     try:
         inspection.save()
     except DocumentValidationError as exc:
         return _refused(Problem.INVALID, exc.message, errors=document_errors(exc))
-    passed = inspection.passed
-    message = f"Inspection recorded: batch {batch.batch_number} {inspection.outcome}." + (
-        " Its certificate is being issued." if passed else ""
+    message = f"Inspection recorded: batch {batch.batch_number} {inspection.outcome}. " + _what_follows(
+        inspection, in_force
     )
     return Answer(message, subject=inspection)
+
+
+def _what_follows(inspection: Inspection, in_force: Certificate | None) -> str:
+    """What the inspection did to the batch's certificate, for the inspector who recorded it."""
+    if in_force is None:
+        return "Its certificate is being issued." if inspection.passed else "No certificate is issued."
+    if inspection.passed:
+        return "A new certificate is being issued; it replaces the current one as soon as it is issued."
+    in_force.reload()
+    if in_force.status != CertificateStatus.REVOKED:
+        return "Its certificate is still in force: this inspection is older than the latest one."
+    importers = len(in_force.shared_with)
+    told = (
+        f"the exporter and the {importers} importer{'s' if importers != 1 else ''} it was shared with were told"
+        if importers
+        else "the exporter was told (it had not been shared with any importer)"
+    )
+    return f"Its certificate was revoked, so verifiers now report it as revoked; {told}."
 
 
 def _inspection_time(batch: Batch, chosen: datetime | None) -> tuple[datetime, str]:
@@ -197,7 +216,7 @@ def follow_inspection(inspection: Inspection) -> None:
         passed = inspection.passed
         _set_batch_status(batch.pk, BatchStatus.AWAITING_CERTIFICATE if passed else BatchStatus.INSPECTION_FAILED)
     elif not inspection.passed:
-        reason = f"Re-test failed on {inspection.inspected_at:%d %B %Y} ({inspection.agency})"
+        reason = f"Re-test failed on {day(inspection.inspected_at)} ({inspection.agency})"
         revoke(active, by=inspection.inspector, reason=reason, batch_status=BatchStatus.INSPECTION_FAILED)
     # A passing re-test keeps the batch certified until its new certificate supersedes the old one.
 
@@ -271,7 +290,7 @@ def _put_in_force(certificate: Certificate) -> Certificate:
 def supersede(previous: Certificate, new: Certificate) -> Answer:
     """Revoke `previous` as superseded by `new` and link the two (idempotent: a resumed store repeats it)."""
     reason = f"Superseded by certificate {new.credential_id} after a passing re-test"
-    answer = revoke(previous, by=SYSTEM, reason=reason, batch_status=None)
+    answer = revoke(previous, by=SYSTEM, reason=reason, batch_status=None, replacement=new)
     Certificate.objects(pk=previous.pk, superseded_by=None).update_one(set__superseded_by=new.id)
     if new.supersedes != previous.pk:
         Certificate.objects(pk=new.pk).update_one(set__supersedes=previous.pk)
@@ -282,19 +301,25 @@ def supersede(previous: Certificate, new: Certificate) -> Answer:
 def may_revoke(certificate: Certificate) -> Answer:
     """Whether revoking would change anything: an active certificate, or one whose issuer did not take it."""
     if certificate.status == CertificateStatus.REVOKED and certificate.revocation_published is not False:
-        when = f" on {certificate.revoked_at:%Y-%m-%d}" if certificate.revoked_at else ""
+        when = f" on {day(certificate.revoked_at)}" if certificate.revoked_at else ""
         return _refused(Problem.CONFLICT, f"Certificate {certificate.credential_id} was already revoked{when}.")
     return Answer(f"Certificate {certificate.credential_id} may be revoked.")
 
 
 def revoke(
-    certificate: Certificate, *, by: str, reason: str, batch_status: BatchStatus | None = BatchStatus.REVOKED
+    certificate: Certificate,
+    *,
+    by: str,
+    reason: str,
+    batch_status: BatchStatus | None = BatchStatus.REVOKED,
+    replacement: Certificate | None = None,
 ) -> Answer:
     """Revoke `certificate` and have its issuer's status list say so (see the module's notes).
 
     Every step is idempotent and is taken again by revoking again: the bit, the certificate's mark,
     the batch's status (`batch_status`, while the batch is certified and has no other active
-    certificate; None leaves the batch to the caller) and the holders' notices. So revoking again
+    certificate; None leaves the batch to the caller) and the holders' notices (naming the
+    `replacement` of a superseded certificate). So revoking again
     completes a revocation a crash interrupted, and repairs one whose bit never landed (or that its
     issuer did not take)."""
     if not reason.strip():
@@ -312,7 +337,7 @@ def revoke(
         Batch.objects(pk=certificate.batch.pk, status=BatchStatus.CERTIFIED).update_one(
             set__status=batch_status, set__updated_at=utcnow()
         )
-    _tell_holders(certificate, certificate.revocation_reason or reason)
+    _tell_holders(certificate, certificate.revocation_reason or reason, replacement)
     return _revocation_answer(certificate, updated=updated, was_published=was_published, problem=problem)
 
 
@@ -345,16 +370,31 @@ def _revocation_answer(
     return _refused(Problem.CONFLICT, already.message, subject=certificate, outcome=RevocationOutcome.ALREADY_REVOKED)
 
 
-def _tell_holders(certificate: Certificate, reason: str) -> None:
-    """The exporter and every importer it was shared with learn of the revocation and why."""
+def _tell_holders(certificate: Certificate, reason: str, replacement: Certificate | None = None) -> None:
+    """The exporter and every importer it was shared with learn of the revocation and why; a
+    superseded certificate's holders learn which certificate replaced it."""
     batch = certificate.batch
+    old = f"Quality certificate {short_id(certificate.credential_id)} for {batch.product} batch {batch.batch_number}"
     for recipient in [certificate.exporter, *certificate.shared_with]:
+        if replacement is not None:
+            title = f"Certificate for batch {batch.batch_number} replaced"
+            follow = (
+                "Share the new certificate with your importers from its page."
+                if recipient == certificate.exporter
+                else f"Ask {batch.exporter_name} to share the new one with you if they have not yet."
+            )
+            message = (
+                f"{old} was replaced by certificate {short_id(replacement.credential_id)} after a passing re-test; "
+                f"verifiers now report the old one as revoked. {follow}"
+            )
+        else:
+            title = f"Certificate for batch {batch.batch_number} revoked"
+            message = f"{old} was revoked: {readable(reason)}. Verifiers now report it as revoked."
         notify(
             recipient,
             NotificationKind.CERTIFICATE_REVOKED,
-            f"Certificate for batch {batch.batch_number} revoked",
-            f"The quality certificate for {batch.product} batch {batch.batch_number} was revoked: {reason}. "
-            "Verifiers now report it as revoked.",
+            title,
+            message,
             batch_id=batch.pk,
             batch_number=batch.batch_number,
             certificate_id=certificate.pk,
@@ -374,10 +414,12 @@ def may_share(user, certificate: Certificate) -> Answer:
     if not owns(user, certificate):
         return _refused(Problem.FORBIDDEN, "Only the exporter who owns a certificate shares it.")
     if certificate.status == CertificateStatus.REVOKED:
-        revoked = f"Certificate {certificate.credential_id} is revoked; a revoked certificate is not shared."
+        revoked = f"Certificate {short_id(certificate.credential_id)} is revoked; a revoked certificate is not shared."
         return _refused(Problem.CONFLICT, revoked)
     if certificate.status != CertificateStatus.ACTIVE:
-        pending = f"Certificate {certificate.credential_id} is still being issued; share it once it is in force."
+        pending = (
+            f"Certificate {short_id(certificate.credential_id)} is still being issued; share it once it is in force."
+        )
         return _refused(Problem.CONFLICT, pending)
     return Answer("You may share this certificate.")
 
@@ -416,6 +458,36 @@ def _find_importer(reference: str) -> tuple[Any, str]:
     if len(importers) != 1:
         return None, f"No importer has the username or e-mail address {reference!r}."
     return importers[0], ""
+
+
+@dataclass(frozen=True)
+class Importer:
+    username: str
+    organisation: str
+
+
+IMPORTER_MATCHES = 10
+
+
+def find_importers(query: str, limit: int = IMPORTER_MATCHES) -> list[Importer]:
+    """Importers an exporter may mean by `query`: part of their organisation's name or username, or
+    their whole e-mail address (addresses are matched whole, so that none can be guessed letter by
+    letter). For picking whom to share with; `share` still takes only an exact username or address."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    match = Q(username__icontains=query) | Q(first_name__icontains=query) | Q(last_name__icontains=query)
+    if "@" in query:
+        match |= Q(email__iexact=query)
+    found = get_user_model().objects.filter(match, groups__name=IMPORTER, is_active=True).distinct()
+    found = found.order_by("first_name", "username")[:limit]
+    return [Importer(user.get_username(), organisation(user)) for user in found]
+
+
+def importers_named(usernames: list[str]) -> list[Importer]:
+    """The importers behind `usernames`, in that order, by organisation (a username no longer known stays as it is)."""
+    users = {user.get_username(): user for user in get_user_model().objects.filter(username__in=list(usernames))}
+    return [Importer(name, organisation(users[name]) if name in users else name) for name in usernames]
 
 
 def withdraw(user, certificate: Certificate, username: str) -> Answer:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from certificates.countries import country_name
@@ -34,7 +35,7 @@ def describe_goods(certifies: dict | None) -> list[tuple[str, str]] | None:
     inspection = [str(certifies[k]) for k in ("inspected_by",) if k in certifies]
     if "inspected_on" in certifies:
         try:
-            inspection.append(f"on {datetime.fromisoformat(str(certifies['inspected_on'])):%-d %B %Y}")
+            inspection.append(f"on {day(datetime.fromisoformat(str(certifies['inspected_on'])))}")
         except ValueError:
             inspection.append(str(certifies["inspected_on"]))
     if inspection:
@@ -109,3 +110,56 @@ def certified_goods(document: dict) -> dict | None:
         list(reading) for reading in readings if all(isinstance(v, str | int | float) for v in reading)
     ]
     return goods
+
+
+# --- dates, times and identifiers, one way everywhere ------------------------------------------------
+
+ISO_MOMENT = re.compile(r"\b(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|\+00:00)?(?: UTC)?")
+DID = re.compile(r"\bdid:[a-z0-9]+:[A-Za-z0-9._%:-]+(?:#[A-Za-z0-9._%:-]+)?")
+URN_UUID = re.compile(r"\burn:uuid:[0-9a-fA-F-]{36}\b")
+
+
+def day(value: date | datetime | None) -> str:
+    """3 December 2026: the day of a UTC time (or a calendar date), without a leading zero."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _in_utc(value)
+    return f"{value.day} {value:%B %Y}"
+
+
+def moment(value: datetime | str | None) -> str:
+    """3 December 2026, 16:01 UTC: a stored time (naive ones are UTC) or an ISO 8601 text."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    value = _in_utc(value)
+    return f"{day(value)}, {value:%H:%M} UTC"
+
+
+def _in_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def short_id(identifier: object) -> str:
+    """An identifier a person can compare at a glance: "urn:uuid:1b4e28ba-…" → "1b4e28ba…",
+    "did:key:z6MkhaXg…ta2doK" keeps its method and both ends; the full one stays on the page to copy."""
+    text = str(identifier or "")
+    if URN_UUID.fullmatch(text):
+        return text.removeprefix("urn:uuid:")[:8] + "…"
+    if text.startswith("did:") and text.count(":") >= 2:
+        scheme, method, rest = text.split("#")[0].split(":", 2)
+        return f"{scheme}:{method}:{rest[:8]}…{rest[-6:]}" if len(rest) > 18 else f"{scheme}:{method}:{rest}"
+    return f"{text[:8]}…{text[-4:]}" if len(text) > 16 else text
+
+
+def readable(text: str) -> str:
+    """A technical sentence (a verifier's reason, an issuer's error) with its DIDs and credential ids
+    shortened and its times written as everywhere else."""
+    text = ISO_MOMENT.sub(lambda m: moment(f"{m[1]}T{m[2]}"), text)
+    text = DID.sub(lambda m: short_id(m[0]), text)
+    return URN_UUID.sub(lambda m: short_id(m[0]), text)

@@ -14,6 +14,7 @@ from certificates.models import Certificate
 from core.roles import IsStaff
 from issuance.models import IssuanceJob, Trigger
 from issuance.requests import Answer, request_issuance
+from issuance.words import plain_reason
 
 
 class JobSerializer(serializers.Serializer):
@@ -25,11 +26,15 @@ class JobSerializer(serializers.Serializer):
     gave_up = serializers.BooleanField()
     next_attempt_at = serializers.DateTimeField(allow_null=True)
     last_error = serializers.SerializerMethodField()
+    reason = serializers.SerializerMethodField(help_text="Why the last attempt failed, in plain words (no codes)")
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
 
     def get_last_error(self, job: IssuanceJob) -> str | None:
         return job.errors[-1].message if job.errors else None
+
+    def get_reason(self, job: IssuanceJob) -> str | None:
+        return plain_reason(job.errors[-1].kind, job.errors[-1].message) if job.errors else None
 
 
 class IssuanceStatusSerializer(serializers.Serializer):

@@ -24,11 +24,13 @@ from django.conf import settings
 
 from certificates.lifecycle import CredentialIdTaken, mark_certified, store_active
 from certificates.models import Batch, BatchStatus, Certificate, Inspection
+from certificates.words import short_id
 from core.clock import utcnow
 from credentials.qr import QRTooDense, check_scannable
 from issuance import orphans, queue
 from issuance.inji import IssuedCredential, IssuerError, PermanentIssuerError, accept_answer, issue_credential
 from issuance.models import ErrorKind, IssuanceJob
+from issuance.words import plain_reason
 from notifications.delivery import STAFF, notify
 from notifications.models import NotificationKind
 
@@ -88,7 +90,7 @@ def process(job: IssuanceJob, worker_id: str, issue=issue_credential, lease_seco
         NotificationKind.CERTIFICATE_READY,
         f"Certificate ready for batch {batch.batch_number}",
         f"The quality certificate for {batch.product} batch {batch.batch_number} has been issued "
-        f"({certificate.credential_id}).",
+        f"(certificate {short_id(certificate.credential_id)}): open it to download its QR code or share it.",
         batch_id=batch.pk,
         batch_number=batch.batch_number,
         certificate_id=certificate.pk,
@@ -215,7 +217,7 @@ def retry_later(job: IssuanceJob, worker_id: str, message: str, batch: Batch | N
     if not failure.recorded:
         return JobResult(JobOutcome.LEASE_LOST, message)
     if failure.will_retry_at is None:
-        _gave_up(job, batch, message)
+        _gave_up(job, batch, message, ErrorKind.TRANSIENT)
         return JobResult(JobOutcome.GAVE_UP, message)
     return JobResult(JobOutcome.RETRY, f"{message}; next attempt at {failure.will_retry_at:%H:%M:%S}")
 
@@ -224,7 +226,7 @@ def give_up(job: IssuanceJob, worker_id: str, message: str, batch: Batch | None)
     failure = queue.fail(job, kind=ErrorKind.PERMANENT, message=message, worker_id=worker_id, permanent=True)
     if not failure.recorded:
         return JobResult(JobOutcome.LEASE_LOST, message)
-    _gave_up(job, batch, message)
+    _gave_up(job, batch, message, ErrorKind.PERMANENT)
     return JobResult(JobOutcome.GAVE_UP, message)
 
 
@@ -232,21 +234,34 @@ def recover_expired_leases(now: datetime | None = None) -> int:
     """Dead workers' jobs back in the queue; one whose attempts are used up gives up and tells the
     exporter and staff, exactly like any other give-up."""
     return queue.recover_expired_leases(
-        now, on_gave_up=lambda job, reason: _gave_up(job, Batch.objects(pk=job.batch_id).first(), reason)
+        now,
+        on_gave_up=lambda job, reason: _gave_up(
+            job, Batch.objects(pk=job.batch_id).first(), reason, ErrorKind.LEASE_EXPIRED
+        ),
     )
 
 
-def _gave_up(job: IssuanceJob, batch: Batch | None, reason: str) -> None:
+def _gave_up(job: IssuanceJob, batch: Batch | None, reason: str, kind: ErrorKind) -> None:
     """Every give-up: the answer from Certify the job held (now unkept) is revoked; people are told."""
     if job.received_credential:
         orphans.adopt_unkept(job.pk)
-    _notify_gave_up(job, batch, reason)
+    _notify_gave_up(job, batch, reason, kind)
 
 
-def _notify_gave_up(job: IssuanceJob, batch: Batch | None, reason: str) -> None:
+def _notify_gave_up(job: IssuanceJob, batch: Batch | None, reason: str, kind: ErrorKind) -> None:
+    """The exporter reads what happened and that staff will act; staff read the technical reason and where to retry."""
     title = f"Certificate for batch {job.batch_number} could not be issued"
-    message = f"Issuance for batch {job.batch_number} gave up after {job.attempt_count} attempt(s): {reason}"
-    for recipient in ([batch.exporter] if batch else []) + [STAFF]:
+    attempts = f"{job.attempt_count} attempt{'s' if job.attempt_count != 1 else ''}"
+    to_exporter = (
+        f"Batch {job.batch_number} passed inspection, but its certificate could not be issued: "
+        f"{plain_reason(kind, reason)}. Our staff have been told and will retry it; you will be notified when "
+        "the certificate is ready."
+    )
+    to_staff = (
+        f"Issuance for batch {job.batch_number} gave up after {attempts}: {reason}. "
+        "Retry it from the admin (Issuance jobs → this job → Retry)."
+    )
+    for recipient, message in ([(batch.exporter, to_exporter)] if batch else []) + [(STAFF, to_staff)]:
         notify(
             recipient,
             NotificationKind.ISSUANCE_FAILED,

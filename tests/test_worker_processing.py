@@ -114,8 +114,11 @@ def test_a_permanent_refusal_is_not_retried_and_tells_exporter_and_staff(batch):
 
     job = IssuanceJob.objects.get()
     assert job.gave_up and issuer.calls == 1
-    assert {n.recipient for n in Notification.objects(kind=NotificationKind.ISSUANCE_FAILED)} == {"exporter", "staff"}
-    assert "400 invalid_request" in Notification.objects.first().message
+    told = {n.recipient: n.message for n in Notification.objects(kind=NotificationKind.ISSUANCE_FAILED)}
+    assert set(told) == {"exporter", "staff"}
+    assert "400 invalid_request" in told["staff"] and "Retry" in told["staff"]
+    assert "400" not in told["exporter"] and "admin" not in told["exporter"]
+    assert "did not accept the batch's details" in told["exporter"] and "staff have been told" in told["exporter"]
 
 
 def test_a_transient_error_is_retried_up_to_three_attempts_with_each_error_kept(batch, settings):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from certificates.countries import countries_by_name
 from certificates.models import QUANTITY_UNITS, InspectionOutcome
 from certificates.validators import (
     FOREIGN_MATTER_PERCENT,
@@ -22,9 +23,16 @@ from credentials.images import MAX_FILE_BYTES, UnreadableFile, kind_of, text_in_
 from credentials.limits import MAX_CREDENTIAL_BYTES
 
 
-class CountryField(forms.CharField):
-    def __init__(self, **kwargs) -> None:
-        super().__init__(max_length=2, validators=[validate_country], **kwargs)
+class CountryField(forms.ChoiceField):
+    """A country picked by its name; its ISO 3166 code is what is stored and signed."""
+
+    def __init__(self, *, blank: str = "Choose a country", **kwargs) -> None:
+        super().__init__(
+            choices=[("", blank), *countries_by_name()],
+            validators=[validate_country],
+            error_messages={"invalid_choice": "%(value)s is not a country code: pick the country from the list."},
+            **kwargs,
+        )
 
     def to_python(self, value: object) -> str:
         return super().to_python(value).upper()
@@ -61,11 +69,11 @@ class BatchForm(forms.Form):
     hs_code = forms.CharField(label="HS code", max_length=10, required=False, validators=[validate_hs_code])
     quantity = number_field(QUANTITY)
     unit = forms.ChoiceField(choices=[(u, u) for u in QUANTITY_UNITS])
-    origin_country = CountryField(help_text="ISO code, e.g. IN")
+    origin_country = CountryField(label="Country of origin")
     origin_region = text_field("origin_region", required=False)
     farm = text_field("farm", required=False)
     harvest_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    destination_country = CountryField(required=False)
+    destination_country = CountryField(blank="Not decided yet", required=False)
 
 
 class InspectionForm(forms.Form):
@@ -79,6 +87,16 @@ class InspectionForm(forms.Form):
     )
     notes = NotesField(
         max_length=2000, required=False, validators=[PLAIN_TEXT["notes"]], widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ShareForm(forms.Form):
+    importer = forms.CharField(
+        label="Share with an importer",
+        max_length=254,
+        help_text="Type part of their organisation's name or username, or their whole e-mail address; then pick "
+        "them from the list. They are told at once and see the certificate on their dashboard.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
 

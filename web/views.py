@@ -18,16 +18,18 @@ from certificates.access import (
     batches_to_inspect,
     certificate_for,
     certificates_shared_with,
+    may_open_batch,
     own_batches,
     own_certificates,
     public_certificate_for,
+    visible_certificates,
 )
 from certificates.lifecycle import Answer, Problem
 from certificates.models import Certificate, Inspection
 from certificates.pdf import certificate_pdf
 from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy, verify_from_stranger
-from certificates.words import describe_goods
+from certificates.words import describe_goods, readable
 from core.documents import load_references
 from core.request_limits import takes_files
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff
@@ -36,7 +38,7 @@ from credentials.qr import qr_if_it_fits
 from credentials.verification import UnreadableCredential, read_credential, verify_credential
 from issuance.api import issuance_status, issuance_statuses
 from notifications.access import mark_all_read, notifications_for
-from web.forms import BatchForm, InspectionForm, VerifyForm
+from web.forms import BatchForm, InspectionForm, ShareForm, VerifyForm
 
 CHECK_WORDS = {
     "signature": ("Signature", "The certificate has not been altered since it was signed."),
@@ -113,6 +115,8 @@ def new_batch(request: HttpRequest) -> HttpResponse:
 @login_required
 def batch_page(request: HttpRequest, batch_number: str) -> HttpResponse:
     batch = batch_for(request.user, batch_number)
+    certificates = list(_listed(Certificate.objects(batch=batch)))
+    numbers = {certificate.pk: len(certificates) - index for index, certificate in enumerate(certificates)}
     return render(
         request,
         "web/batch.html",
@@ -121,7 +125,11 @@ def batch_page(request: HttpRequest, batch_number: str) -> HttpResponse:
             "roles": roles_of(request.user),
             "inspections": Inspection.objects(batch=batch).order_by("-inspected_at"),
             "issuance": issuance_status(batch),
-            "certificates": _listed(Certificate.objects(batch=batch)),
+            # Newest first, numbered from the first issued, each with the number of the one that replaced it.
+            "certificates": [
+                (numbers[certificate.pk], certificate, numbers.get(certificate.superseded_by))
+                for certificate in certificates
+            ],
         },
     )
 
@@ -159,22 +167,57 @@ def _certificate_context(request: HttpRequest, certificate: Certificate) -> dict
 @login_required
 def certificate_page(request: HttpRequest, certificate_id: str) -> HttpResponse:
     certificate = certificate_for(request.user, certificate_id)
+    return _certificate_page(request, certificate, ShareForm())
+
+
+def _certificate_page(
+    request: HttpRequest, certificate: Certificate, form: ShareForm, matches: list | None = None, status: int = 200
+) -> HttpResponse:
+    """The certificate as a signed-in reader sees it; its owner also sees whom it is shared with, and
+    the share form (`matches`: the importers its last search found, to pick from)."""
+    user = request.user
     context = _certificate_context(request, certificate)
-    context["can_share"] = lifecycle.may_share(request.user, certificate).done
-    context["is_owner"] = lifecycle.owns(request.user, certificate)
-    return render(request, "web/certificate.html", context)
+    context["can_share"] = lifecycle.may_share(user, certificate).done
+    context["is_owner"] = lifecycle.owns(user, certificate)
+    context["can_open_batch"] = may_open_batch(user, certificate.batch)
+    if certificate.superseded_by:
+        replacement = Certificate.objects(pk=certificate.superseded_by).only("id", "credential_id").first()
+        visible = replacement and visible_certificates(user).filter(pk=replacement.pk).only("id").first()
+        context["replacement"] = replacement
+        context["replacement_visible"] = visible is not None
+    if context["is_owner"]:
+        context["shared"] = lifecycle.importers_named(certificate.shared_with)
+        context["share_form"] = form
+        context["matches"] = matches
+    return render(request, "web/certificate.html", context, status=status)
 
 
 @login_required
 @require_POST
 def share_certificate(request: HttpRequest, certificate_id: str) -> HttpResponse:
+    """Share with the importer typed (an exact username or e-mail address), or show the importers
+    the text matches to pick from; a refusal is shown next to the field, with what was typed."""
     certificate = certificate_for(request.user, certificate_id)
-    answer = lifecycle.share(request.user, certificate, request.POST.get("importer", ""))
+    form = ShareForm(request.POST)
+    if not form.is_valid():
+        return _certificate_page(request, certificate, form, status=400)
+    reference = form.cleaned_data["importer"]
+    answer = lifecycle.share(request.user, certificate, reference)
     if answer.done:
         messages.success(request, answer.message)
-    else:
+        return redirect("certificate", certificate_id=certificate.pk)
+    if answer.problem != Problem.INVALID:  # not about what was typed: the certificate's state, or a role
         _refuse_or_show(request, answer)
-    return redirect("certificate", certificate_id=certificate.pk)
+        return redirect("certificate", certificate_id=certificate.pk)
+    matches = lifecycle.find_importers(reference)
+    if matches:
+        problem = f"Pick the importer you mean below: more than one name matches {reference!r}, or none exactly."
+        if len(matches) == 1:
+            problem = f"Check this is the importer you mean, then share: {reference!r} is not an exact name."
+    else:
+        problem = answer.message
+    form.add_error("importer", problem)
+    return _certificate_page(request, certificate, form, matches, status=400)
 
 
 @login_required
@@ -232,10 +275,12 @@ def public_certificate_pdf(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _checks(result) -> dict:
+    """A verification's result as the page shows it: its technical reasons with DIDs shortened and
+    times as everywhere else (the issuer's full DID is shown once, to copy)."""
     rows = []
     for name, check in result.checks.items():
         title, meaning = CHECK_WORDS[name]
-        rows.append({"title": title, "ok": check.ok, "meaning": meaning, "reason": check.reason})
+        rows.append({"title": title, "ok": check.ok, "meaning": meaning, "reason": readable(check.reason)})
     failed = next((row for row in rows if row["ok"] is False), None)
     return {
         "valid": result.valid,
