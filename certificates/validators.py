@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 from certificates.countries import country_name
+from certificates.words import exact_number
 
 # Every free-text value is signed into the certificate, whose QR code must carry the whole of it
 # at version 25 or less (what phone cameras read from paper). The code carries bytes, so the limits
@@ -57,6 +58,7 @@ class Bounds:
     low: float
     high: float
     what: str
+    unit: str = ""
 
     def __call__(self, value: object) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -64,13 +66,14 @@ class Bounds:
         if not math.isfinite(value):
             raise ValidationError(f"{self.what} must be a finite number, not {value}.")
         if not self.low <= value <= self.high:
-            raise ValidationError(f"{self.what} must be between {self.low:g} and {self.high:g} (got {value:g}).")
+            low, high, got = (exact_number(number) for number in (self.low, self.high, value))
+            raise ValidationError(f"{self.what} must be between {low} and {high}{self.unit} (got {got}{self.unit}).")
 
 
 QUANTITY = Bounds(0.001, 1e9, "Quantity")
-MOISTURE_PERCENT = Bounds(0, 100, "Moisture")
-PESTICIDE_RESIDUE_MG_PER_KG = Bounds(0, 1e6, "Pesticide residue")
-FOREIGN_MATTER_PERCENT = Bounds(0, 100, "Foreign matter")
+MOISTURE_PERCENT = Bounds(0, 100, "Moisture", " %")
+PESTICIDE_RESIDUE_MG_PER_KG = Bounds(0, 1e6, "Pesticide residue", " mg/kg")
+FOREIGN_MATTER_PERCENT = Bounds(0, 100, "Foreign matter", " %")
 
 
 # Characters that change what a reader sees without being seen themselves: controls (Cc: \x01, the
