@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from certificates.models import Batch, BatchStatus, Certificate
+from certificates.models import Batch, BatchStatus, Certificate, Inspection
 from core.documents import get_document_or_404
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff
 
@@ -54,6 +54,13 @@ def batches_to_inspect(user):
     if not (is_staff(user) or has_role(user, QA_AGENCY)):
         return Batch.objects.none()
     return Batch.objects(status__in=[BatchStatus.SUBMITTED, BatchStatus.INSPECTION_FAILED])
+
+
+def inspections_by(user):
+    """The inspections `user` recorded (an inspector's history), whatever became of the batches since."""
+    if not (is_staff(user) or has_role(user, QA_AGENCY)):
+        return Inspection.objects.none()
+    return Inspection.objects(inspector=user.get_username())
 
 
 def own_certificates(user):

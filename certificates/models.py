@@ -87,6 +87,11 @@ class Batch(Document):
             ("exporter", "status", "-created_at", "search_key"),
             ("status", "-created_at", "search_key"),
             ("-created_at", "search_key"),
+            # The list pages' origin filter, for an exporter's own batches and for everyone's.
+            ("exporter", "origin_country", "-created_at", "search_key"),
+            ("exporter", "origin_country", "status", "-created_at", "search_key"),
+            ("origin_country", "-created_at", "search_key"),
+            ("origin_country", "status", "-created_at", "search_key"),
             # The admin's list sorted by batch number, by status or not.
             ("status", "batch_number", "search_key"),
             ("batch_number", "search_key"),
@@ -181,6 +186,7 @@ class Inspection(Document):
         "indexes": [
             ("batch", "-inspected_at"),
             ("inspector", "-inspected_at"),
+            ("inspector", "outcome", "-inspected_at"),  # an inspector's history, by result
             ("outcome", "-inspected_at"),
             "-inspected_at",
         ],
@@ -264,6 +270,9 @@ class Certificate(Document):
             ("status", "-issued_at"),
             ("exporter", "-issued_at"),
             ("shared_with", "-issued_at"),
+            # The list pages' status filter on an exporter's and an importer's certificates.
+            ("exporter", "status", "-issued_at"),
+            ("shared_with", "status", "-issued_at"),
             "-issued_at",
         ],
     }

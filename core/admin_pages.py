@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
-from core.pagination import CountedQuery
+from core import pagination
+from core.pagination import page_of
 
 PER_PAGE = 50
 
@@ -25,8 +25,7 @@ def render(request: HttpRequest, template: str, title: str, **context: object) -
 
 
 def paginate(request: HttpRequest, queryset: object, per_page: int = PER_PAGE) -> Page:
-    """Server-side pages: one count and one skip/limit query, never the whole collection."""
-    return Paginator(CountedQuery(queryset), per_page).get_page(request.GET.get("p"))
+    return page_of(request, queryset, per_page, parameter="p")
 
 
 def sort_key(request: HttpRequest, allowed: dict[str, str], default: str) -> tuple[str, str]:
@@ -39,13 +38,7 @@ def sort_key(request: HttpRequest, allowed: dict[str, str], default: str) -> tup
 
 
 def query_string(request: HttpRequest, **changes: object) -> str:
-    params = {key: value for key, value in request.GET.items() if key != "p"}
-    for key, value in changes.items():
-        if value in (None, ""):
-            params.pop(key, None)
-        else:
-            params[key] = str(value)
-    return "?" + urlencode(params) if params else "?"
+    return pagination.query_string(request, "p", **changes)
 
 
 def requires_permission(permission: str) -> Callable:

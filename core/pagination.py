@@ -1,3 +1,7 @@
+from urllib.parse import urlencode
+
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -26,3 +30,20 @@ class Pages(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         return super().paginate_queryset(CountedQuery(queryset), request, view)
+
+
+def page_of(request: HttpRequest, queryset, per_page: int, parameter: str = "page") -> Page:
+    """Server-side pages: one count and one skip/limit query, never the whole collection. A page
+    number past the end shows the last page, a malformed one the first."""
+    return Paginator(CountedQuery(queryset), per_page).get_page(request.GET.get(parameter))
+
+
+def query_string(request: HttpRequest, parameter: str = "page", **changes: object) -> str:
+    """The request's query with `changes` (None or "" removes a key), on its first page."""
+    params = {key: value for key, value in request.GET.items() if key != parameter}
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "?" + urlencode(params) if params else "?"

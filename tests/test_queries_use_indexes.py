@@ -207,6 +207,34 @@ def unserved(recorder: Recorder) -> list[str]:
     return sorted(problems)
 
 
+# Every search, filter and sort the list pages offer, alone and together.
+LIST_FILTERS = (
+    "",
+    "?page=2",
+    "?q=rice",
+    "?status={status}",
+    "?country=IN",
+    "?since=2026-01-01&until=2026-12-31",
+    "?sort=oldest",
+    "?q=rice&status={status}&country=IN&since=2026-01-01&until=2026-12-31&sort=oldest",
+    "?status={status}&country=IN",
+    "?q=rice&country=IN",
+    "?unread=on&since=2026-01-01",
+)
+LIST_PAGES = [
+    path + query.format(status=status)
+    for path, status in (
+        ("/batches/", "certified"),
+        ("/inspections/to-do/", "inspection_failed"),
+        ("/inspections/", "passed"),
+        ("/certificates/", "active"),
+        ("/certificates/shared/", "revoked"),
+        ("/notifications/", ""),
+    )
+    for query in LIST_FILTERS
+]
+
+
 def a_day_of_work(api, admin_client, actors) -> None:
     """Pages, API, admin and worker, as exporters, agencies, importers and operators use them."""
     batch = make_batch("RICE-2026-001")
@@ -245,6 +273,11 @@ def a_day_of_work(api, admin_client, actors) -> None:
         page.get("/")
         page.get("/batches/RICE-2026-001/")
         page.get(f"/certificates/{certificate.pk}/")
+    for name in ("exporter", "qa", "importer", "staff"):
+        lists = Client()
+        lists.force_login(actors[name])
+        for url in LIST_PAGES:
+            assert lists.get(url).status_code == 200, url
     api["anonymous"].get(f"/c/{certificate.public_token}/")
 
     for url in (

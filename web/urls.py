@@ -1,15 +1,21 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web import views
+from web import list_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("batches/", list_views.batch_list, name="batch-list"),
     path("batches/new/", views.new_batch, name="batch-new"),
     path("batches/<str:batch_number>/", views.batch_page, name="batch"),
     path("batches/<str:batch_number>/inspect/", views.inspect_batch, name="batch-inspect"),
+    path("inspections/", list_views.inspection_history, name="inspection-history"),
+    path("inspections/to-do/", list_views.inspection_queue, name="inspection-queue"),
+    path("certificates/", list_views.certificate_list, name="certificate-list"),
+    path("certificates/shared/", list_views.shared_certificate_list, name="shared-list"),
+    path("notifications/", list_views.notification_list, name="notification-list"),
     path("certificates/<str:certificate_id>/", views.certificate_page, name="certificate"),
     path("certificates/<str:certificate_id>/share/", views.share_certificate, name="certificate-share"),
     path(

@@ -18,6 +18,7 @@ from certificates.access import (
     batches_to_inspect,
     certificate_for,
     certificates_shared_with,
+    inspections_by,
     may_open_batch,
     own_batches,
     own_certificates,
@@ -30,15 +31,15 @@ from certificates.pdf import certificate_pdf
 from certificates.throttling import VerifyThrottle
 from certificates.trust import public_policy, verify_from_stranger
 from certificates.words import describe_goods, readable
-from core.documents import load_references
 from core.request_limits import takes_files
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff
 from credentials.isolation import OverBudget
 from credentials.qr import qr_if_it_fits
 from credentials.verification import UnreadableCredential, read_credential, verify_credential
-from issuance.api import issuance_status, issuance_statuses
+from issuance.api import issuance_status
 from notifications.access import mark_all_read, notifications_for
 from web.forms import BatchForm, InspectionForm, ShareForm, VerifyForm
+from web.list_views import batch_rows, with_batches
 
 CHECK_WORDS = {
     "signature": ("Signature", "The certificate has not been altered since it was signed."),
@@ -61,22 +62,31 @@ def roles_of(user) -> dict[str, bool]:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """A preview of each list the user has, its total, and a link to the whole list."""
     user = request.user
     roles = roles_of(user)
     context: dict = {"roles": roles}
     if roles["exporter"]:
-        batches = list(own_batches(user).order_by("-created_at")[:50])
-        statuses = issuance_statuses(batches)
-        context["batches"] = [(batch, statuses[batch.pk]) for batch in batches]
-        context["certificates"] = load_references(_listed(own_certificates(user))[:20], "batch")
+        batches = own_batches(user).order_by("-created_at")
+        context["batches"] = _preview(batches, batch_rows)
+        context["certificates"] = _preview(_listed(own_certificates(user)), with_batches)
     if roles["qa_agency"] or roles["staff"]:
-        context["to_inspect"] = [batch for batch in batches_to_inspect(user).order_by("created_at")[:50]]
+        context["to_inspect"] = _preview(batches_to_inspect(user).order_by("created_at"), list)
+        context["inspected"] = _preview(inspections_by(user).order_by("-inspected_at"), with_batches)
     if roles["importer"]:
-        context["shared"] = load_references(_listed(certificates_shared_with(user))[:50], "batch")
+        context["shared"] = _preview(_listed(certificates_shared_with(user)), with_batches)
     notifications = notifications_for(user).order_by("-created_at")
-    context["notifications"] = [notification for notification in notifications[:10]]
+    context["notifications"] = _preview(notifications, list)
     context["unread"] = notifications.filter(read_at=None).count()
     return render(request, "web/dashboard.html", context)
+
+
+PREVIEW_ROWS = 5
+
+
+def _preview(queryset, rows) -> dict:
+    """The first rows of a list and its total, so the dashboard never cuts a list silently."""
+    return {"rows": rows([document for document in queryset[:PREVIEW_ROWS]]), "total": queryset.count()}
 
 
 def _listed(certificates):
