@@ -128,8 +128,9 @@ def day(value: date | datetime | None) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
-def moment(value: datetime | str | None) -> str:
-    """3 December 2026, 16:01 UTC: a stored time (naive ones are UTC) or an ISO 8601 text."""
+def moment(value: datetime | str | None, *, seconds: bool = False) -> str:
+    """3 December 2026, 16:01 UTC (16:01:05 with `seconds`, for operators): a stored time (naive
+    ones are UTC) or an ISO 8601 text."""
     if value in (None, ""):
         return ""
     if isinstance(value, str):
@@ -138,7 +139,7 @@ def moment(value: datetime | str | None) -> str:
         except ValueError:
             return value
     value = _in_utc(value)
-    return f"{day(value)}, {value:%H:%M} UTC"
+    return f"{day(value)}, {value:{'%H:%M:%S' if seconds else '%H:%M'}} UTC"
 
 
 def _in_utc(value: datetime) -> datetime:

@@ -54,9 +54,9 @@ def day(value) -> str:
 
 
 @register.filter
-def moment(value) -> str:
-    """3 December 2026, 16:01 UTC: every time a page shows, with its zone."""
-    return words.moment(value) or "–"
+def moment(value, precision: str = "") -> str:
+    """3 December 2026, 16:01 UTC: every time a page shows, with its zone; `moment:"seconds"` for operators."""
+    return words.moment(value, seconds=precision == "seconds") or "–"
 
 
 @register.filter
