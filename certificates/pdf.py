@@ -63,8 +63,12 @@ def _heading(page: canvas.Canvas, certificate: Certificate) -> float:
     pdf_text.draw(page, MARGIN, y, "Agricultural quality certificate", 20, bold=True)
     y -= 0.8 * cm
     pdf_text.draw(page, MARGIN, y, f"Batch {certificate.batch.batch_number}", 12)
-    if certificate.status != CertificateStatus.ACTIVE:
-        for line in pdf_text.wrap(f"REVOKED: {certificate.revocation_reason or ''}", 12, WIDTH - 2 * MARGIN):
+    notice = {
+        CertificateStatus.REVOKED: f"REVOKED: {certificate.revocation_reason or ''}",
+        CertificateStatus.PENDING: "NOT YET IN FORCE: this certificate is still being issued",
+    }.get(certificate.status)
+    if notice:
+        for line in pdf_text.wrap(notice, 12, WIDTH - 2 * MARGIN):
             y -= 0.6 * cm
             pdf_text.draw(page, MARGIN, y, line, 12, colour=RED)
     return y - 1.2 * cm

@@ -112,3 +112,17 @@ def test_the_fullest_certificate_wraps_every_long_word_inside_the_page_and_clear
     for text in [*texts.values(), inspection.agency]:
         assert text in printed
     assert decode_pixelpass(scanned(path, tmp_path).strip()) == certificate.credential
+
+
+def test_a_certificate_still_being_issued_is_not_printed_as_revoked(batch, tmp_path):
+    from certificates.models import Certificate, CertificateStatus
+
+    certificate = issue_certificate(make_inspection(batch))
+    Certificate.objects(pk=certificate.pk).update_one(set__status=CertificateStatus.PENDING)
+    certificate.reload()
+    path = tmp_path / "pending.pdf"
+    path.write_bytes(pdf.certificate_pdf(certificate, issuer_label="us", verify_url="https://x.example/verify/"))
+
+    text = text_of(path)
+
+    assert "NOT YET IN FORCE" in text and "REVOKED" not in text
