@@ -109,6 +109,10 @@ class PlainText:
             problem = _hidden(char, self.multiline)
             if problem:
                 raise ValidationError(f"{self.what} {problem}: {self.fix}.")
+        if value.startswith("_:"):
+            # JSON-LD verifiers read such a string as a blank-node name, and ours refuses the whole
+            # credential for it (credentials/limits.py): a certificate carrying it would verify nowhere.
+            raise ValidationError(f"{self.what} cannot start with “_:”: verifiers would refuse the certificate.")
         size = len(value.encode())
         if self.limit is not None and size > self.limit:
             raise ValidationError(

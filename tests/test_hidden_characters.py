@@ -180,3 +180,12 @@ def test_no_certificate_can_carry_hidden_characters_because_their_batch_is_never
     with pytest.raises(DocumentValidationError, match="Product contains"):
         make_batch(BATCH["batch_number"], product=hostile)
     assert Batch.objects.count() == 0
+
+
+def test_text_that_a_verifier_would_read_as_a_blank_node_name_is_refused(api):
+    values = {"batch_number": "BN-1", "product": "_:b0", "quantity": 1, "unit": "kg", "origin_country": "IN"}
+
+    response = api["exporter"].post("/api/v1/batches/", values, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["product"] == ["Product cannot start with “_:”: verifiers would refuse the certificate."]
