@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from certificates import lifecycle
 from certificates.models import Certificate
 from notifications.models import Notification
 from tests.factories import issue_certificate, make_inspection
@@ -63,3 +64,54 @@ def test_only_the_owner_shares(pages, certificate):
         == 404
     )
     assert Certificate.objects.get().shared_with == []
+
+
+def test_an_exporter_finds_an_importer_by_organisation_and_picks_them_from_a_list(pages, actors, certificate):
+    response = pages["exporter"].post(f"/certificates/{certificate.pk}/share/", {"importer": "hamburg fine"})
+    html = response.content.decode()
+
+    assert response.status_code == 400 and certificate.reload().shared_with == []
+    assert 'value="hamburg fine"' in html  # what was typed is kept
+    assert 'id="id_importer_error"' in html and "Check this is the importer you mean" in html
+    assert 'class="error-summary" id="error-summary" tabindex="-1" autofocus' in html
+    assert '<input type="hidden" name="importer" value="importer">' in html
+    assert "Share with Hamburg Fine Foods GmbH" in html
+
+    pages["exporter"].post(f"/certificates/{certificate.pk}/share/", {"importer": "importer"})
+
+    assert certificate.reload().shared_with == ["importer"]
+
+
+def test_importers_are_found_by_part_of_a_username_and_e_mail_addresses_only_whole(pages, actors, certificate):
+    actors["importer"].email = "buyer@hamburg-fine-foods.example"
+    actors["importer"].save()
+
+    assert [found.username for found in lifecycle.find_importers("IMPORT")] == ["importer"]
+    assert lifecycle.find_importers("buyer@hamburg") == []
+    assert [found.organisation for found in lifecycle.find_importers("BUYER@hamburg-fine-foods.example")] == [
+        "Hamburg Fine Foods GmbH"
+    ]
+    assert lifecycle.find_importers("Rival") == []  # an exporter is no importer
+    assert lifecycle.find_importers("h") == []  # one letter would list everyone
+
+
+def test_an_unknown_importer_is_refused_next_to_the_field_with_what_was_typed_kept(pages, certificate):
+    response = pages["exporter"].post(f"/certificates/{certificate.pk}/share/", {"importer": "nobody at all"})
+    html = response.content.decode()
+
+    assert response.status_code == 400
+    assert 'id="id_importer_error"' in html and "No importer has the username or e-mail address" in html
+    assert 'value="nobody at all"' in html and 'href="#id_importer"' in html
+
+
+def test_withdrawing_asks_first_and_names_the_importer(pages, certificate):
+    pages["exporter"].post(f"/certificates/{certificate.pk}/share/", {"importer": "importer"})
+
+    html = pages["exporter"].get(f"/certificates/{certificate.pk}/").content.decode()
+
+    start = html.index('<details class="confirm">')
+    confirm = html[start : html.index("</details>", start)]
+    assert "<summary>Withdraw…</summary>" in confirm
+    assert "Hamburg Fine Foods GmbH will no longer see this certificate" in confirm
+    assert f'action="/certificates/{certificate.pk}/share/importer/withdraw/"' in confirm
+    assert "Withdraw from Hamburg Fine Foods GmbH</button>" in confirm

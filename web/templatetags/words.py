@@ -157,3 +157,9 @@ def _will_retry(job: dict, reader: str) -> dict:
             f"it is tried again automatically at {when}. Nothing for you to do."
         )
     return {"tone": "awaiting_certificate", "badge": "certificate delayed", "sentence": sentence}
+
+
+@register.filter
+def field_errors(form) -> list[tuple]:
+    """(field, error) for each error of a field, in the form's order: what an error summary links to."""
+    return [(field, error) for field in form for error in field.errors]
