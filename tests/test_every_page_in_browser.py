@@ -105,6 +105,8 @@ class Visit:
         width = self.browser.execute_script("return document.querySelector('.qr svg').getBoundingClientRect().width")
         if not scanned or decode_pixelpass(scanned) != credential:
             self.problems.setdefault(name, []).append(f"the QR code ({width:.0f} px wide) does not read back")
+        if width < 300:  # a camera needs a dense code large, and a phone is often held at arm's length
+            self.problems.setdefault(name, []).append(f"the QR code is only {width:.0f} px wide")
 
     def submit_as_is(self) -> None:
         """Post the form without the browser's own checks, so that the server's errors show."""
