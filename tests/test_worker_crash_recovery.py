@@ -184,7 +184,10 @@ def test_a_job_that_gives_up_because_its_worker_died_on_the_last_attempt_tells_e
     told = Notification.objects(kind=NotificationKind.ISSUANCE_FAILED)
     assert IssuanceJob.objects.get().gave_up
     assert sorted(n.recipient for n in told) == ["exporter", "staff"]
-    assert "stopped renewing its lease" in told.first().message and batch.batch_number in told.first().title
+    exporter, staff = told.get(recipient="exporter"), told.get(recipient="staff")
+    assert "the issuing process stopped" in exporter.message and "staff have been told" in exporter.message.lower()
+    assert "stopped renewing its lease" in staff.message  # staff get the technical reason
+    assert batch.batch_number in exporter.title and batch.batch_number in staff.title
 
 
 def test_a_job_released_after_its_certificate_was_stored_is_not_issued_twice(batch, monkeypatch):
