@@ -199,7 +199,7 @@ def other_pages(visit: Visit, season: dict) -> None:
     tampered = json.loads(json.dumps(certified.credential))
     tampered["credentialSubject"]["assessment"]["grade"] = "Grade 0 (premium)"
     visit.verify("verify-invalid", json.dumps(tampered), "This certificate is NOT valid.", "altered")
-    visit.verify("verify-unreadable", "not a credential", "not a credential")
+    visit.verify("verify-unreadable", "not a credential", "We could not read that as a credential")
 
 
 @pytest.mark.parametrize("width", [1280, 390])

@@ -127,7 +127,7 @@ def test_the_verify_page_explains_bad_input(browsers):
     tampered = browsers["anonymous"].post("/verify/", {"text": '{"@context": [], "type": ["VerifiableCredential"]}'})
 
     assert "Paste a credential" in empty
-    assert "This is not a credential we can read" in garbage
+    assert "We could not read that as a credential" in garbage
     assert "This certificate is NOT valid." in tampered.content.decode()
 
 

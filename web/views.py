@@ -321,8 +321,10 @@ def verify_page(request: HttpRequest) -> HttpResponse:
         try:
             document = read_credential(text)
         except UnreadableCredential as exc:
-            what = "The QR code in that file holds no" if form.cleaned_data["from_code"] else "This is not a"
-            problem = f"{what} credential we can read: {exc}."
+            if form.cleaned_data["from_code"]:
+                problem = f"The QR code in that file holds no credential we can read: {exc}."
+            else:
+                problem = f"We could not read that as a credential: {exc}."
         else:
             try:
                 checks = _checks(verify_from_stranger(document))
