@@ -38,6 +38,13 @@ for (const element of document.querySelectorAll('body *')) {
 }
 return {width: width, scrolls: document.documentElement.scrollWidth, wide: wide.slice(0, 8)};
 """
+# Buttons too small for a finger (WCAG 2.2's 24 px target size) on a touch screen.
+SMALL_TARGETS = """
+if (!matchMedia('(pointer: coarse)').matches) return [];
+return [...document.querySelectorAll('main button, main .button, main input[type=submit]')]
+  .filter(e => { const box = e.getBoundingClientRect(); return box.width > 0 && box.height < 24; })
+  .map(e => `${e.innerText.trim()} (${Math.round(e.getBoundingClientRect().height)} px high)`);
+"""
 
 
 def refuse(*args, **kwargs):
@@ -88,6 +95,7 @@ class Visit:
         overflow = self.browser.execute_script(OVERFLOW)
         if overflow["scrolls"] > overflow["width"] or overflow["wide"]:
             problems.append(f"wider than the screen: {overflow}")
+        problems += [f"too small to tap: {target}" for target in self.browser.execute_script(SMALL_TARGETS)]
         problems += serious_findings(self.browser)
         self.screenshot(name)
         if problems:
