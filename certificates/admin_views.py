@@ -14,10 +14,30 @@ from certificates.lifecycle import may_revoke, revoke
 from certificates.lookup import find_certificate
 from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, Inspection, InspectionOutcome
 from certificates.trust import public_policy
-from core.admin_pages import confirm_or_run, paginate, query_string, render, requires_permission, sort_key
+from core.admin_pages import (
+    confirm_or_run,
+    paginate,
+    period_links,
+    query_string,
+    render,
+    requires_permission,
+    sort_key,
+    within_period,
+)
 from core.documents import get_document_or_404, load_references
 from credentials.qr import qr_if_it_fits
 from credentials.verification import verify_credential
+
+# A batch number prefix narrows inspections and certificates to those of at most this many batches
+# (one indexed $in); the page says so when more start with it.
+BATCH_MATCHES = 1000
+
+
+def _of_batches_starting(queryset, prefix: str):
+    """`queryset` narrowed to rows of batches whose number starts with `prefix`, and whether more
+    batches matched than were taken."""
+    ids = list(Batch.matching(Batch.objects, prefix).scalar("id").limit(BATCH_MATCHES + 1))
+    return queryset.filter(batch__in=ids[:BATCH_MATCHES]), len(ids) > BATCH_MATCHES
 
 
 def _by_id(document: type, object_id: str):
@@ -33,6 +53,10 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     if q:
         batches = Batch.matching(batches, q)
+    if request.GET.get("when"):
+        # A date filter lists in date order: the indexes that sort by number hold no dates.
+        date_order = order if order.lstrip("-") == "created_at" else "-created_at"
+        batches = within_period(request, batches, "created_at").order_by(date_order)
     page = paginate(request, batches)
     return render(
         request,
@@ -43,6 +67,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         q=q,
         statuses=[(query_string(request, status=s), s.replace("_", " "), status == s) for s in BatchStatus],
         all_statuses=query_string(request, status=None),
+        periods=period_links(request),
     )
 
 
@@ -61,10 +86,13 @@ def batch_detail(request: HttpRequest, batch_id: str) -> HttpResponse:
 
 
 def inspection_list(request: HttpRequest) -> HttpResponse:
-    inspections = Inspection.objects.order_by("-inspected_at")
+    inspections = within_period(request, Inspection.objects.order_by("-inspected_at"), "inspected_at")
     outcome = request.GET.get("outcome")
     if outcome in set(InspectionOutcome):
         inspections = inspections.filter(outcome=outcome)
+    q, more = request.GET.get("q", "").strip(), False
+    if q:
+        inspections, more = _of_batches_starting(inspections, q)
     page = paginate(request, inspections)
     load_references(page.object_list, "batch")
     return render(
@@ -73,19 +101,27 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
         "Inspections",
         page=page,
         query=query_string(request),
-        outcome=outcome,
+        q=q,
+        more_batches=more and BATCH_MATCHES,
+        outcomes=[(query_string(request, outcome=o), o.title(), outcome == o) for o in InspectionOutcome],
+        all_outcomes=query_string(request, outcome=None),
+        periods=period_links(request),
     )
 
 
 def certificate_list(request: HttpRequest) -> HttpResponse:
     certificates = Certificate.objects.exclude("credential_json").order_by("-issued_at")
+    certificates = within_period(request, certificates, "issued_at")
     status = request.GET.get("status")
     if status in set(CertificateStatus):
         certificates = certificates.filter(status=status)
-    q = request.GET.get("q", "").strip()
+    q, more = request.GET.get("q", "").strip(), False
     if q:
-        found = find_certificate(q)
-        certificates = certificates.filter(pk=found.pk) if found else certificates.filter(credential_id=q)
+        found = find_certificate(q)  # a certificate's own id, or else the number a batch starts with
+        if found:
+            certificates = certificates.filter(pk=found.pk)
+        else:
+            certificates, more = _of_batches_starting(certificates, q)
     page = paginate(request, certificates)
     load_references(page.object_list, "batch")
     return render(
@@ -95,7 +131,10 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
         page=page,
         query=query_string(request),
         q=q,
-        status=status,
+        more_batches=more and BATCH_MATCHES,
+        statuses=[(query_string(request, status=s), s.title(), status == s) for s in CertificateStatus],
+        all_statuses=query_string(request, status=None),
+        periods=period_links(request),
     )
 
 

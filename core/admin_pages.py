@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 
 from django.contrib import admin, messages
@@ -13,9 +14,16 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from core import pagination
+from core.clock import utcnow
 from core.pagination import page_of
 
 PER_PAGE = 50
+# The admin lists' date filter: rows dated within the chosen period up to now.
+PERIODS = {
+    "today": ("Today", timedelta(days=1)),
+    "7d": ("Past 7 days", timedelta(days=7)),
+    "30d": ("Past 30 days", timedelta(days=30)),
+}
 
 
 def render(request: HttpRequest, template: str, title: str, **context: object) -> TemplateResponse:
@@ -39,6 +47,21 @@ def sort_key(request: HttpRequest, allowed: dict[str, str], default: str) -> tup
 
 def query_string(request: HttpRequest, **changes: object) -> str:
     return pagination.query_string(request, "p", **changes)
+
+
+def within_period(request: HttpRequest, queryset, field: str, parameter: str = "when"):
+    """`queryset` narrowed to `field` within the period ?<parameter>=… names (any other value: unnarrowed)."""
+    period = PERIODS.get(request.GET.get(parameter, ""))
+    return queryset.filter(**{f"{field}__gte": utcnow() - period[1]}) if period else queryset
+
+
+def period_links(request: HttpRequest, parameter: str = "when") -> list[tuple[str, str, bool]]:
+    """(url, label, selected) for each period, after "Any date"."""
+    chosen = request.GET.get(parameter, "")
+    links = [(query_string(request, **{parameter: None}), "Any date", chosen not in PERIODS)]
+    return links + [
+        (query_string(request, **{parameter: key}), label, chosen == key) for key, (label, _) in PERIODS.items()
+    ]
 
 
 def requires_permission(permission: str) -> Callable:

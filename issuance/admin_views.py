@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -12,8 +10,16 @@ from django.views.decorators.http import require_POST
 
 from certificates.lookup import find_batch
 from certificates.models import Batch, Certificate, Inspection
-from core.admin_pages import confirm_or_run, paginate, query_string, render, requires_permission, sort_key
-from core.clock import utcnow
+from core.admin_pages import (
+    PERIODS,
+    confirm_or_run,
+    paginate,
+    query_string,
+    render,
+    requires_permission,
+    sort_key,
+    within_period,
+)
 from core.documents import get_document_or_404, object_id
 from issuance import queue
 from issuance.models import IssuanceJob, JobStatus, OrphanCredential, OrphanState, Trigger, WorkerHeartbeat
@@ -21,7 +27,6 @@ from issuance.monitoring import queue_status, worker_gone
 from issuance.requests import assess, request_issuance
 
 SORTS = {"created": "created_at", "next": "next_attempt_at", "updated": "updated_at", "batch": "batch_number"}
-PERIODS = {"today": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 OUTCOMES = {"will_retry": "Will retry", "gave_up": "Gave up"}
 # Jobs with orphan credentials: still valid at Certify (pending, unrevocable), or any.
 ORPHANS = {"unrevoked": [OrphanState.PENDING, OrphanState.UNREVOCABLE], "any": list(OrphanState)}
@@ -30,7 +35,7 @@ FILTERS = [
     ("outcome", "By failure", list(OUTCOMES.items())),
     ("orphans", "By orphan credentials", [("unrevoked", "Not revoked yet"), ("any", "Any")]),
     ("trigger", "By trigger", [(t, "API" if t == Trigger.API else t.title()) for t in Trigger]),
-    ("created", "By date created", [("today", "Today"), ("7d", "Past 7 days"), ("30d", "Past 30 days")]),
+    ("created", "By date created", [(key, label) for key, (label, _) in PERIODS.items()]),
 ]
 
 
@@ -51,9 +56,7 @@ def filtered_jobs(request: HttpRequest):
     trigger = request.GET.get("trigger")
     if trigger in set(Trigger):
         jobs = jobs.filter(trigger=trigger)
-    period = PERIODS.get(request.GET.get("created", ""))
-    if period:
-        jobs = jobs.filter(created_at__gte=utcnow() - period)
+    jobs = within_period(request, jobs, "created_at", "created")
     q = request.GET.get("q", "").strip()
     if q:
         key = object_id(q)
