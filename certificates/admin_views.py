@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from certificates import listing
 from certificates.lifecycle import may_revoke, revoke
 from certificates.lookup import find_certificate
 from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, Inspection, InspectionOutcome
@@ -28,16 +29,12 @@ from core.documents import get_document_or_404, load_references
 from credentials.qr import qr_if_it_fits
 from credentials.verification import verify_credential
 
-# A batch number prefix narrows inspections and certificates to those of at most this many batches
-# (one indexed $in); the page says so when more start with it.
-BATCH_MATCHES = 1000
-
 
 def _of_batches_starting(queryset, prefix: str):
     """`queryset` narrowed to rows of batches whose number starts with `prefix`, and whether more
     batches matched than were taken."""
-    ids = list(Batch.matching(Batch.objects, prefix).scalar("id").limit(BATCH_MATCHES + 1))
-    return queryset.filter(batch__in=ids[:BATCH_MATCHES]), len(ids) > BATCH_MATCHES
+    ids, more = listing.batch_ids_starting(prefix)
+    return queryset.filter(batch__in=ids), more
 
 
 def _by_id(document: type, object_id: str):
@@ -102,7 +99,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
         page=page,
         query=query_string(request),
         q=q,
-        more_batches=more and BATCH_MATCHES,
+        more_batches=more and listing.BATCH_MATCHES,
         outcomes=[(query_string(request, outcome=o), o.title(), outcome == o) for o in InspectionOutcome],
         all_outcomes=query_string(request, outcome=None),
         periods=period_links(request),
@@ -131,7 +128,7 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
         page=page,
         query=query_string(request),
         q=q,
-        more_batches=more and BATCH_MATCHES,
+        more_batches=more and listing.BATCH_MATCHES,
         statuses=[(query_string(request, status=s), s.title(), status == s) for s in CertificateStatus],
         all_statuses=query_string(request, status=None),
         periods=period_links(request),

@@ -52,6 +52,17 @@ def of_batches_matching(queryset, prefix: str):
     return queryset.filter(batch__in=[batch_id for batch_id in matched])
 
 
+# The admin narrows its lists to the batches a number prefix names, at most this many (one indexed $in).
+BATCH_MATCHES = 1000
+
+
+def batch_ids_starting(prefix: str) -> tuple[list, bool]:
+    """Ids of up to BATCH_MATCHES batches, anyone's, whose number starts with `prefix` in any case;
+    and whether more start with it (the page says so rather than cut silently)."""
+    ids = list(Batch.matching(Batch.objects, prefix).scalar("id").limit(BATCH_MATCHES + 1))
+    return ids[:BATCH_MATCHES], len(ids) > BATCH_MATCHES
+
+
 def certificates(queryset, filters: Filters):
     """Certificates, newest issued first (or oldest), by status, batch number prefix and date."""
     if filters.status:

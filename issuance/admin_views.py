@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from certificates import listing
 from certificates.lookup import find_batch
 from certificates.models import Batch, Certificate, Inspection
 from core.admin_pages import (
@@ -58,10 +59,17 @@ def filtered_jobs(request: HttpRequest):
         jobs = jobs.filter(trigger=trigger)
     jobs = within_period(request, jobs, "created_at", "created")
     q = request.GET.get("q", "").strip()
-    if q:
-        key = object_id(q)
-        jobs = jobs.filter(pk=key) if key is not None else jobs.filter(batch_number=q)
+    if q and object_id(q) is not None:
+        jobs = jobs.filter(pk=object_id(q))
+    elif q:
+        batch_ids, _ = listing.batch_ids_starting(q)
+        jobs = jobs.filter(batch_id__in=batch_ids)
     return jobs
+
+
+def _more_batches_than_listed(request: HttpRequest) -> bool:
+    q = request.GET.get("q", "").strip()
+    return bool(q) and object_id(q) is None and listing.batch_ids_starting(q)[1]
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
@@ -104,6 +112,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
             )
         ],
         q=request.GET.get("q", ""),
+        more_batches=_more_batches_than_listed(request) and listing.BATCH_MATCHES,
         query=query_string(request),
         can_retry=request.user.has_perm("issuance.retry_job"),
         can_enqueue=request.user.has_perm("issuance.enqueue_job"),

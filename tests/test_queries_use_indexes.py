@@ -58,6 +58,7 @@ FEW_PER_VALUE = {
     ("certificates", "batch"): "a batch has one certificate per passing inspection",
     ("inspections", "batch"): "a batch has its first inspection and its re-tests",
     ("issuance_jobs", "inspection_id"): "an inspection has one job per certificate revision",
+    ("issuance_jobs", "batch_id"): "a batch has one job per passing inspection and certificate revision",
 }
 
 
@@ -287,6 +288,8 @@ def a_day_of_work(api, admin_client, actors) -> None:
         reverse("admin:issuance-jobs") + "?outcome=gave_up&o=batch",
         reverse("admin:issuance-jobs") + "?trigger=automatic&created=7d",
         reverse("admin:issuance-jobs") + "?q=RICE-2026-001",
+        reverse("admin:issuance-jobs") + "?q=rice&status=failed&created=7d&o=-next",
+        reverse("admin:issuance-jobs") + "?q=rice&outcome=gave_up&o=batch",
         reverse("admin:issuance-jobs") + "?orphans=unrevoked",
         reverse("admin:issuance-jobs") + "?status=pending&o=-created",
         reverse("admin:issuance-jobs") + "?o=updated",
