@@ -52,9 +52,15 @@ def refuse(*args, **kwargs):
 
 
 @pytest.fixture
-def season(actors):
-    """A batch in each state an exporter meets, certificates in each state, and the notifications
-    those leave behind."""
+def season(actors, django_user_model):
+    """A batch in each state an exporter meets, certificates in each state, the notifications those
+    leave behind, and a second importer whose name starts as the first's does."""
+    from django.contrib.auth.models import Group
+
+    from core.roles import IMPORTER
+
+    second = django_user_model.objects.create_user("spices", password="pw-123456", first_name="Hamburg Spice Traders")
+    second.groups.add(Group.objects.get(name=IMPORTER))
     make_inspection(make_batch("RICE-2026-005"))
     run_due_jobs(refuse)
     make_batch("RICE-2026-001")
@@ -169,7 +175,8 @@ def exporter_pages(visit: Visit, season: dict) -> None:
         "certificate-share-failed",
         "Nothing was done: please correct what is marked",
         "Importers matching “Hamb”",
-        "Share with Hamburg Fine Foods GmbH",
+        "already shared with them",
+        "Share with Hamburg Spice Traders",
     )
     visit.focus_is_on("certificate-share-failed", "error-summary")
     visit.open(f"/certificates/{revoked.pk}/", "certificate-revoked", "Revoked on", "Re-test failed", "Port Lab")
