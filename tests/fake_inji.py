@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote
@@ -567,6 +568,21 @@ class FakeInjiCertify:
 
 
 # -- the answers' shapes (ExceptionHandlerAdvice.java) ------------------------------------------
+
+
+def issuing_through(settings, tmp_path, gateway_key: str) -> Iterator[FakeInjiCertify]:
+    """A started fake, and the app's settings pointing at it as an operator sets them (README:
+    "Connecting to Inji Certify"); for a fixture to `yield from`."""
+    server = FakeInjiCertify(gateway_key=gateway_key).start()
+    settings.INJI_MOCK_MODE = False
+    settings.INJI_API_URL = server.url
+    settings.INJI_ISSUER_DID = server.did
+    settings.INJI_API_KEY = gateway_key
+    settings.INJI_HOLDER_KEY_FILE = tmp_path / "holder.key"
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def internal_error(code: str, message: str) -> tuple[int, object]:

@@ -11,7 +11,7 @@ from core.clock import utcnow
 from issuance.models import IssuanceJob
 from notifications.models import Notification
 from tests.factories import make_inspection, run_due_jobs
-from tests.fake_inji import FakeInjiCertify
+from tests.fake_inji import FakeInjiCertify, issuing_through
 
 pytestmark = pytest.mark.django_db
 GATEWAY_KEY = "gateway-key-bearer-7d2e"
@@ -19,16 +19,10 @@ GATEWAY_KEY = "gateway-key-bearer-7d2e"
 
 @pytest.fixture
 def inji(settings, tmp_path):
-    server = FakeInjiCertify(gateway_key=GATEWAY_KEY).start()
-    server.stall_seconds = 3
-    settings.INJI_MOCK_MODE = False
-    settings.INJI_API_URL = server.url
-    settings.INJI_ISSUER_DID = server.did
-    settings.INJI_API_KEY = GATEWAY_KEY
-    settings.INJI_HOLDER_KEY_FILE = tmp_path / "holder.key"
     settings.INJI_TIMEOUT_SECONDS = 1
-    yield server
-    server.stop()
+    for server in issuing_through(settings, tmp_path, GATEWAY_KEY):
+        server.stall_seconds = 3
+        yield server
 
 
 def secrets_handed_out(inji: FakeInjiCertify) -> set[str]:

@@ -16,7 +16,7 @@ from core.clock import utcnow
 from issuance.models import IssuanceJob, JobStatus
 from tests.conftest import database_env
 from tests.factories import make_inspection, run_due_jobs
-from tests.fake_inji import FakeInjiCertify
+from tests.fake_inji import issuing_through
 
 ROOT = Path(__file__).resolve().parent.parent
 GATEWAY_KEY = "gateway-key-e2e-5b1c"
@@ -24,14 +24,7 @@ GATEWAY_KEY = "gateway-key-e2e-5b1c"
 
 @pytest.fixture
 def inji(settings, tmp_path):
-    server = FakeInjiCertify(gateway_key=GATEWAY_KEY).start()
-    settings.INJI_MOCK_MODE = False
-    settings.INJI_API_URL = server.url
-    settings.INJI_ISSUER_DID = server.did
-    settings.INJI_API_KEY = GATEWAY_KEY
-    settings.INJI_HOLDER_KEY_FILE = tmp_path / "holder.key"
-    yield server
-    server.stop()
+    yield from issuing_through(settings, tmp_path, GATEWAY_KEY)
 
 
 def test_the_worker_process_issues_through_inji_certify(inji, tmp_path):

@@ -25,21 +25,14 @@ from issuance.inji.certify import CertifyClient
 from issuance.models import IssuanceJob, JobStatus, OrphanCredential, OrphanState
 from issuance.worker import Worker
 from tests.factories import make_inspection, run_due_jobs
-from tests.fake_inji import FakeInjiCertify
+from tests.fake_inji import FakeInjiCertify, issuing_through
 
 GATEWAY_KEY = "gateway-key-orphans-3f9a"
 
 
 @pytest.fixture
 def inji(settings, tmp_path):
-    server = FakeInjiCertify(gateway_key=GATEWAY_KEY).start()
-    settings.INJI_MOCK_MODE = False
-    settings.INJI_API_URL = server.url
-    settings.INJI_ISSUER_DID = server.did
-    settings.INJI_API_KEY = GATEWAY_KEY
-    settings.INJI_HOLDER_KEY_FILE = tmp_path / "holder.key"
-    yield server
-    server.stop()
+    yield from issuing_through(settings, tmp_path, GATEWAY_KEY)
 
 
 class Crash(BaseException):
