@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import os
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -24,7 +23,7 @@ from pymongo.auth_shared import MongoCredential, _Cache
 
 from core import indexes
 from core.error_reports import SecretMaskingFilter, SecretMaskingReporter
-from tests.commands import ROOT
+from tests.commands import ROOT, free_port
 from tests.fake_mongodb import RefusingMongoDB
 from tests.waiting import wait_until
 
@@ -47,12 +46,6 @@ def declared_indexes() -> dict[str, list[dict]]:
         ]
         for document in indexes.documents()
     }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(url: str, accept: str = "text/html") -> tuple[int, str]:

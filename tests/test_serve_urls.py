@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,17 +17,11 @@ from django.core.management import CommandError, call_command
 
 from core.environment import SERVE_ADDRESS
 from manage import site_url_from_serve_address
-from tests.waiting import Lines
+from tests.commands import serving_the_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 # Contexts of the W3C and the security suites: bundled, never fetched from us.
 STANDARD_CONTEXTS = ("https://www.w3.org/", "https://w3id.org/")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def strings(value: object) -> Iterator[str]:
@@ -56,32 +48,10 @@ def logged_in(base: str, username: str) -> requests.Session:
 def served(tmp_path_factory) -> Iterator[str]:
     """`manage.py serve --demo 127.0.0.1:PORT`, as scripts/run starts it, with no SITE_URL set;
     yields its address once the demo rice batch is certified."""
-    tmp_path = tmp_path_factory.mktemp("serve")
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("SITE_URL", "CREDENTIAL_CONTEXT_URL", "ALLOWED_HOSTS")},
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "MOCK_ISSUER_KEY_FILE": str(tmp_path / "issuer.key"),
-        "MOCK_ISSUER_DID_WEB": "true",  # the issuer's DID is derived from SITE_URL too
-        "WORKER_POLL_INTERVAL_MS": "200",
-    }
-    env.pop("MONGODB_URI", None)  # the demo runs only on the embedded store
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--demo", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines = Lines(process.stdout)
-    try:
-        lines.wait_for("batch=DEMO-RICE-001 attempt=1 outcome=success", timeout=60)
-        lines.wait_for("Quit the server with", timeout=60)
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
+    unset = ("SITE_URL", "CREDENTIAL_CONTEXT_URL", "ALLOWED_HOSTS")
+    # MOCK_ISSUER_DID_WEB: the issuer's DID is derived from SITE_URL too.
+    with serving_the_demo(tmp_path_factory.mktemp("serve"), unset=unset, MOCK_ISSUER_DID_WEB="true") as (address, _):
+        yield address
 
 
 def test_every_url_in_a_credential_signed_under_serve_names_the_address_served(served):

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from collections import Counter
@@ -20,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.commands import ROOT, manage
+from tests.commands import ROOT, free_port, manage
 from tests.waiting import Lines, wait_until
 
 REQUESTS, PROMISED, WORKERS = 240, 60, 3
@@ -41,12 +40,6 @@ for _ in range(%d):
 print("counted", cache.get("hits"))
 """
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def verify(port: int) -> int:
