@@ -64,6 +64,18 @@ def wait_for(browser: webdriver.Chrome, condition, timeout: float = 10):
     return waiting.until(condition)
 
 
+def log_in(browser: webdriver.Chrome, base: str, username: str, password: str = "pw-123456") -> None:
+    """Sign in on the site's own login page, as a person types it, and wait for the dashboard."""
+    from selenium.webdriver.common.by import By
+
+    browser.delete_all_cookies()
+    browser.get(base + "/login/")
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    wait_for(browser, lambda b: b.current_url == base + "/" and "Welcome" in b.page_source)
+
+
 def read_qr(element, name: str) -> str:
     """What a phone would read from the QR code as it appears on screen: a screenshot of the
     element, decoded by zbar (Debian's zbar-tools). A cropped or blurred code reads as nothing."""

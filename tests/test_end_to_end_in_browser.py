@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 
 from credentials.qr import decode_pixelpass
 from issuance.worker import Worker
-from tests.browser import read_qr, start_browser, wait_for
+from tests.browser import log_in, read_qr, start_browser, wait_for
 from tests.browser import screenshot as take_screenshot
 from tests.waiting import wait_until
 
@@ -47,15 +47,6 @@ def screenshot(browser, name: str):
     assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:", text), f"{name} shows an ISO timestamp"
     assert not [word for word in RAW_WORDS if word in text], f"{name} shows raw words"
     return take_screenshot(browser, name)
-
-
-def log_in(browser, base: str, username: str) -> None:
-    browser.delete_all_cookies()
-    browser.get(base + "/login/")
-    browser.find_element(By.NAME, "username").send_keys(username)
-    browser.find_element(By.NAME, "password").send_keys("pw-123456")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait_for(browser, lambda b: b.current_url == base + "/" and "Welcome" in b.page_source)
 
 
 def fill(browser, values: dict[str, str]) -> None:

@@ -18,7 +18,7 @@ from certificates import lifecycle
 from credentials.qr import decode_pixelpass
 from issuance.inji import PermanentIssuerError
 from tests.axe import serious_findings
-from tests.browser import SCREENSHOTS, read_qr, start_browser, wait_for
+from tests.browser import SCREENSHOTS, log_in, read_qr, start_browser, wait_for
 from tests.factories import issue_certificate, make_batch, make_inspection, run_due_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,12 +83,7 @@ class Visit:
         self.problems: dict[str, list[str]] = {}
 
     def log_in(self, username: str) -> None:
-        self.browser.delete_all_cookies()
-        self.browser.get(self.base + "/login/")
-        self.browser.find_element(By.NAME, "username").send_keys(username)
-        self.browser.find_element(By.NAME, "password").send_keys("pw-123456")
-        self.browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-        wait_for(self.browser, lambda b: b.current_url == self.base + "/")
+        log_in(self.browser, self.base, username)
 
     def open(self, path: str, name: str, *words: str) -> None:
         self.browser.get(self.base + path)

@@ -13,7 +13,7 @@ from core.clock import utcnow
 from notifications.delivery import notify
 from notifications.models import NotificationKind
 from tests.axe import serious_findings
-from tests.browser import screenshot, start_browser, wait_for
+from tests.browser import log_in, screenshot, start_browser, wait_for
 from tests.factories import issue_certificate, make_batch, make_inspection
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,15 +61,6 @@ def season(actors):
     for n in range(7):
         notify("exporter", NotificationKind.CERTIFICATE_READY, f"Certificate ready for RICE-2026-{n:03d}", "Ready.")
     return certified
-
-
-def log_in(browser, base: str, username: str) -> None:
-    browser.delete_all_cookies()
-    browser.get(base + "/login/")
-    browser.find_element(By.NAME, "username").send_keys(username)
-    browser.find_element(By.NAME, "password").send_keys("pw-123456")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait_for(browser, lambda b: b.current_url == base + "/" and "Welcome" in b.page_source)
 
 
 def look(browser, name: str) -> str:

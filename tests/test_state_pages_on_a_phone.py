@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 
 from certificates import lifecycle
 from issuance.inji import PermanentIssuerError
-from tests.browser import screenshot, start_browser, wait_for
+from tests.browser import log_in, screenshot, start_browser
 from tests.factories import issue_certificate, make_batch, make_inspection, run_due_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,15 +21,6 @@ def phone():
     driver = start_browser(PHONE, 844, phone=True)
     yield driver
     driver.quit()
-
-
-def log_in(browser, base: str, username: str) -> None:
-    browser.delete_all_cookies()
-    browser.get(base + "/login/")
-    browser.find_element(By.NAME, "username").send_keys(username)
-    browser.find_element(By.NAME, "password").send_keys("pw-123456")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait_for(browser, lambda b: b.current_url == base + "/")
 
 
 def words(browser) -> str:
