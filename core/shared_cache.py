@@ -8,6 +8,11 @@ Django's database cache increments by reading, adding and writing back, so two p
 at once can both write the same number, and a hit is lost. Here an increment writes only if the
 value is still the one it read, and reads again otherwise; and `add` removes an expired entry
 first, so that only one of two processes starting a new window can win it.
+
+"Expired" must mean the same to `add` as to `get` and `incr`. Django's `get` compares the stored
+expiry (whole seconds) with the time to the microsecond, but its `add` with the time truncated to
+the second: in the last second of a window, `get` said "gone" while `add` said "still there", and
+a rate limit starting a new window was refused three times and failed the request.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ class DatabaseCache(DjangoDatabaseCache):
         with connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {table} WHERE cache_key = %s AND expires < %s",
-                [key, connection.ops.adapt_datetimefield_value(now().replace(microsecond=0))],
+                [key, connection.ops.adapt_datetimefield_value(now())],
             )
         return self._base_set("add", key, value, timeout)
 

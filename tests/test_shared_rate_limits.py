@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC
 
 import pytest
 
@@ -152,3 +153,30 @@ def test_three_workers_on_redis_let_exactly_the_promised_verifications_through(a
 
     assert codes == {400: PROMISED, 429: REQUESTS - PROMISED}
     assert len(pids) > 1
+
+
+@pytest.mark.django_db
+def test_a_window_ending_within_the_current_second_can_be_restarted(monkeypatch):
+    """In the last second of a window, `incr` already calls the counter gone; `add` must then let a
+    new window start. Before, `add` still saw it and the verification failed with a 500."""
+    from datetime import datetime, timedelta
+
+    import django.core.cache.backends.db as django_db_cache
+    from django.core.cache import caches
+
+    import core.shared_cache
+    from core.rate_limits import RateLimit
+
+    started = datetime(2026, 12, 3, 20, 0, 33, tzinfo=UTC)
+    clock = {"now": started}
+    for module in (core.shared_cache, django_db_cache):
+        monkeypatch.setattr(module, "now" if module is core.shared_cache else "tz_now", lambda: clock["now"])
+    monkeypatch.setattr("core.rate_limits.utcnow", lambda: clock["now"])
+    monkeypatch.setattr(caches["default"], "get_backend_timeout", lambda timeout: clock["now"].timestamp() + timeout)
+    limit = RateLimit("boundary", limit=2, period=60)
+
+    assert [limit.hit("192.0.2.7").allowed for _ in range(3)] == [True, True, False]
+    clock["now"] = started + timedelta(seconds=60, microseconds=900_000)
+    assert limit.hit("192.0.2.7").allowed, "a new window starts once the old one has ended"
+    assert limit.hit("192.0.2.7").allowed
+    assert not limit.hit("192.0.2.7").allowed
