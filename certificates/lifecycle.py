@@ -467,6 +467,9 @@ class Importer:
 
 
 IMPORTER_MATCHES = 10
+# Fewer letters would let any exporter page through every importer's name in a few hundred searches
+# (26² two-letter ones); the page also limits how often one exporter searches (certificates.throttling).
+IMPORTER_SEARCH_LETTERS = 3
 
 
 def find_importers(query: str, limit: int = IMPORTER_MATCHES) -> list[Importer]:
@@ -474,7 +477,7 @@ def find_importers(query: str, limit: int = IMPORTER_MATCHES) -> list[Importer]:
     their whole e-mail address (addresses are matched whole, so that none can be guessed letter by
     letter). For picking whom to share with; `share` still takes only an exact username or address."""
     query = query.strip()
-    if len(query) < 2:
+    if len(query) < IMPORTER_SEARCH_LETTERS:
         return []
     match = Q(username__icontains=query) | Q(first_name__icontains=query) | Q(last_name__icontains=query)
     if "@" in query:

@@ -9,6 +9,9 @@ from core.client_ip import client_address
 from core.rate_limits import RateLimit
 
 VERIFICATIONS = RateLimit("verify", limit=60, period=60)
+# Searches for an importer to share with, per exporter: enough to try a few spellings, too few to
+# page through the directory of importers' names.
+IMPORTER_SEARCHES = RateLimit("importer-search", limit=20, period=60)
 
 
 class VerifyThrottle(BaseThrottle):

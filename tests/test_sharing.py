@@ -7,6 +7,7 @@ from django.test import Client
 
 from certificates import lifecycle
 from certificates.models import Certificate
+from certificates.throttling import IMPORTER_SEARCHES
 from notifications.models import Notification
 from tests.factories import issue_certificate, make_inspection
 
@@ -115,3 +116,30 @@ def test_withdrawing_asks_first_and_names_the_importer(pages, certificate):
     assert "Hamburg Fine Foods GmbH will no longer see this certificate" in confirm
     assert f'action="/certificates/{certificate.pk}/share/importer/withdraw/"' in confirm
     assert "Withdraw from Hamburg Fine Foods GmbH</button>" in confirm
+
+
+def test_two_letters_are_too_few_to_list_importers(pages, certificate):
+    response = pages["exporter"].post(f"/certificates/{certificate.pk}/share/", {"importer": "Ha"})
+    html = response.content.decode()
+
+    assert response.status_code == 400
+    assert "To search, type at least 3 letters of the importer&#x27;s organisation or username." in html
+    assert "Hamburg Fine Foods GmbH" not in html
+    assert certificate.reload().shared_with == []
+
+
+def test_an_exporter_searching_importers_over_and_over_is_held_back_but_may_still_share_by_exact_name(
+    pages, certificate
+):
+    answers = [
+        pages["exporter"].post(f"/certificates/{certificate.pk}/share/", {"importer": f"ham{n}"}).status_code
+        for n in range(IMPORTER_SEARCHES.limit + 1)
+    ]
+    held_back = pages["exporter"].post(f"/certificates/{certificate.pk}/share/", {"importer": "hamburg"})
+    exact = pages["exporter"].post(f"/certificates/{certificate.pk}/share/", {"importer": "importer"})
+
+    assert answers[: IMPORTER_SEARCHES.limit] == [400] * IMPORTER_SEARCHES.limit and answers[-1] == 429
+    assert held_back.status_code == 429
+    assert "searched for importers 20 times in a minute: wait" in held_back.content.decode()
+    assert "Hamburg Fine Foods GmbH" not in held_back.content.decode()  # no matches listed
+    assert exact.status_code == 302 and certificate.reload().shared_with == ["importer"]

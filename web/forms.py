@@ -94,7 +94,8 @@ class ShareForm(forms.Form):
     importer = forms.CharField(
         label="Share with an importer",
         max_length=254,
-        help_text="Type part of their organisation's name or username, or their whole e-mail address; then pick "
+        help_text="Type at least 3 letters of their organisation's name or username, or their whole e-mail "
+        "address; then pick "
         "them from the list. They are told at once and see the certificate on their dashboard.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )

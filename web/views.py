@@ -28,7 +28,7 @@ from certificates.access import (
 from certificates.lifecycle import Answer, Problem
 from certificates.models import Certificate, Inspection
 from certificates.pdf import certificate_pdf
-from certificates.throttling import VerifyThrottle
+from certificates.throttling import IMPORTER_SEARCHES, VerifyThrottle
 from certificates.trust import public_policy, verify_from_stranger
 from certificates.words import describe_goods, readable
 from core.request_limits import takes_files
@@ -219,8 +219,21 @@ def share_certificate(request: HttpRequest, certificate_id: str) -> HttpResponse
     if answer.problem != Problem.INVALID:  # not about what was typed: the certificate's state, or a role
         _refuse_or_show(request, answer)
         return redirect("certificate", certificate_id=certificate.pk)
+    searches = IMPORTER_SEARCHES.hit(f"user:{request.user.pk}")
+    if not searches.allowed:
+        form.add_error(
+            "importer",
+            f"You have searched for importers {IMPORTER_SEARCHES.limit} times in a minute: wait "
+            f"{searches.retry_after} seconds, or type the importer's exact username or e-mail address.",
+        )
+        return _certificate_page(request, certificate, form, status=429)
     matches = lifecycle.find_importers(reference)
-    if matches:
+    if 0 < len(reference.strip()) < lifecycle.IMPORTER_SEARCH_LETTERS:
+        problem = (
+            f"{answer.message} To search, type at least {lifecycle.IMPORTER_SEARCH_LETTERS} letters of the "
+            "importer's organisation or username."
+        )
+    elif matches:
         problem = f"Pick the importer you mean below: more than one name matches {reference!r}, or none exactly."
         if len(matches) == 1:
             problem = f"Check this is the importer you mean, then share: {reference!r} is not an exact name."
