@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import unicodedata
 from enum import StrEnum
 
 from django.db import models as django_models
@@ -38,7 +39,7 @@ from certificates.validators import (
     validate_hs_code,
 )
 from core.clock import today, utcnow
-from core.documents import prefix_range
+from core.documents import prefix_bounds, prefix_range
 
 QUANTITY_UNITS = ("kg", "t", "lb", "bag", "carton")
 
@@ -57,10 +58,27 @@ class BatchStatus(StrEnum):
     REVOKED = "revoked"
 
 
+def search_words(text: str) -> list[str]:
+    """`text`'s words as product search compares them: NFKC, case-folded, split at spaces, punctuation
+    and symbols (so "Arabica-coffee" is two words, and a Devanagari vowel sign stays in its word)."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return "".join(" " if unicodedata.category(char)[0] in "ZPSC" else char for char in folded).split()
+
+
+def product_keys(product: str) -> list[str]:
+    """The product from each of its words to its end, as search_words sees them: "Arabica coffee beans"
+    is ["arabica coffee beans", "coffee beans", "beans"], so "coffee" or "COFFEE BE" finds it by prefix."""
+    words = search_words(product)
+    return [" ".join(words[start:]) for start in range(len(words))]
+
+
 class Batch(Document):
     batch_number = StringField(required=True, unique=True, validation=document_rule(validate_batch_number))
     # The batch number in upper case, for case-insensitive prefix search served by an index.
     search_key = StringField()
+    # product_keys(product), kept by clean(): the list indexes' one array (multikey) field — MongoDB
+    # allows one per compound index —, last like search_key: checked on the keys, never sorted on.
+    product_keys = ListField(StringField())
     exporter = StringField(required=True, max_length=150)  # the exporter's username
     exporter_name = text_field("exporter_name", required=True)  # as on the certificate
     product = text_field("product", required=True)
@@ -82,19 +100,20 @@ class Batch(Document):
         "auto_create_index": False,
         "indexes": [
             # One per list and filter, in ESR order: the equality fields (the exporter's own batches,
-            # a status), then the sort, then the range (q, a batch number prefix, checked on the keys).
-            ("exporter", "-created_at", "search_key"),
-            ("exporter", "status", "-created_at", "search_key"),
-            ("status", "-created_at", "search_key"),
-            ("-created_at", "search_key"),
+            # a status), then the sort, then the ranges (q, a batch number prefix, and product, a prefix
+            # of product_keys), checked on the keys as the index is walked in the sort's order.
+            ("exporter", "-created_at", "search_key", "product_keys"),
+            ("exporter", "status", "-created_at", "search_key", "product_keys"),
+            ("status", "-created_at", "search_key", "product_keys"),
+            ("-created_at", "search_key", "product_keys"),
             # The list pages' origin filter, for an exporter's own batches and for everyone's.
-            ("exporter", "origin_country", "-created_at", "search_key"),
-            ("exporter", "origin_country", "status", "-created_at", "search_key"),
-            ("origin_country", "-created_at", "search_key"),
-            ("origin_country", "status", "-created_at", "search_key"),
+            ("exporter", "origin_country", "-created_at", "search_key", "product_keys"),
+            ("exporter", "origin_country", "status", "-created_at", "search_key", "product_keys"),
+            ("origin_country", "-created_at", "search_key", "product_keys"),
+            ("origin_country", "status", "-created_at", "search_key", "product_keys"),
             # The admin's list sorted by batch number, by status or not.
-            ("status", "batch_number", "search_key"),
-            ("batch_number", "search_key"),
+            ("status", "batch_number", "search_key", "product_keys"),
+            ("batch_number", "search_key", "product_keys"),
             # Unique: batch numbers that differ only by case are one number to whoever reads a certificate.
             # Sparse: batches stored before search_key existed have none until ensure_indexes fills it in.
             {"fields": ["search_key"], "name": "batch_number_any_case", "unique": True, "sparse": True},
@@ -108,20 +127,34 @@ class Batch(Document):
         "created_at_-1",
         # An exporter's prefix search: counted and listed on exporter_1_created_at_-1_search_key_1 now.
         "exporter_1_search_key_1",
+        # Extended by product_keys, so that a product search is checked on the index keys too.
+        "exporter_1_created_at_-1_search_key_1",
+        "exporter_1_status_1_created_at_-1_search_key_1",
+        "status_1_created_at_-1_search_key_1",
+        "created_at_-1_search_key_1",
+        "exporter_1_origin_country_1_created_at_-1_search_key_1",
+        "exporter_1_origin_country_1_status_1_created_at_-1_search_key_1",
+        "origin_country_1_created_at_-1_search_key_1",
+        "origin_country_1_status_1_created_at_-1_search_key_1",
+        "status_1_batch_number_1_search_key_1",
+        "batch_number_1_search_key_1",
     )
 
     def clean(self) -> None:
         if self.harvest_date and self.harvest_date > today():
             raise ValidationError("The harvest date cannot be in the future.", field_name="harvest_date")
         self.search_key = (self.batch_number or "").upper()
+        self.product_keys = product_keys(self.product or "")
         self.updated_at = utcnow()
 
     @classmethod
     def backfill(cls) -> int:
-        """Give batches stored before search_key existed their key (run by ensure_indexes)."""
+        """Give batches stored before search_key or product_keys existed their keys (run by ensure_indexes)."""
         filled = 0
         for batch in cls.objects(search_key=None).only("batch_number"):
             filled += cls.objects(pk=batch.pk).update_one(set__search_key=batch.batch_number.upper())
+        for batch in cls.objects(product_keys__exists=False).only("product"):
+            filled += cls.objects(pk=batch.pk).update_one(set__product_keys=product_keys(batch.product or ""))
         return filled
 
     @classmethod
@@ -155,6 +188,16 @@ class Batch(Document):
     def matching(cls, queryset, prefix: str):
         """`queryset` narrowed to batch numbers starting with `prefix`, in any case."""
         return queryset.filter(**prefix_range("search_key", prefix.upper()))
+
+    @classmethod
+    def with_product(cls, queryset, text: str):
+        """`queryset` narrowed to products with a word starting with `text` (and going on as it does),
+        in any case: "coffee" finds "Arabica coffee beans". $elemMatch, so that one key meets both ends of
+        the range (without it, "apple zebra" would match: one word ≥ "coffee", another < its end)."""
+        words = " ".join(search_words(text))
+        if not words:
+            return queryset
+        return queryset.filter(product_keys__match=prefix_bounds(words))
 
     def __str__(self) -> str:
         return self.batch_number

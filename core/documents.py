@@ -32,7 +32,13 @@ def prefix_range(field: str, prefix: str) -> dict:
 
     MongoEngine's startswith sends a regex with the `u` flag, for which MongoDB derives no index
     bounds (MongoEngine issue #2512): every prefix search would scan the collection."""
-    return {f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"}
+    bounds = prefix_bounds(prefix)
+    return {f"{field}__gte": bounds["$gte"], f"{field}__lt": bounds["$lt"]}
+
+
+def prefix_bounds(prefix: str) -> dict:
+    """The range of strings starting with `prefix`, as MongoDB operators (for an $elemMatch)."""
+    return {"$gte": prefix, "$lt": prefix + "\U0010ffff"}
 
 
 def load_references(documents: Iterable[Any], name: str) -> list[Any]:

@@ -134,7 +134,11 @@ def fields_of(query: dict) -> tuple[set[str], set[str]]:
 
 def follows_esr(keys: list[tuple[str, int]], equality: set[str], sort: list, ranges: set[str]) -> bool:
     """Whether the index's keys are, from the first: every equality field (any order), then the sort
-    fields in order (all in the index's direction or all against it), then every range field."""
+    fields in order (all in the index's direction or all against it), then every range field. Behind
+    a sort, a range may sit anywhere among the keys that follow it: the index is walked in the sort's
+    order whatever the range, which is checked on each key passed (a document is fetched only when its
+    keys match), so a key between costs nothing more. Unsorted, the ranges must come next: they bound
+    the walk."""
     fields = [field for field, _ in keys]
     if set(fields[: len(equality)]) != equality:
         return False
@@ -144,7 +148,10 @@ def follows_esr(keys: list[tuple[str, int]], equality: set[str], sort: list, ran
     if head != wanted and head != [(field, -direction) for field, direction in wanted]:
         return False
     remaining = ranges - {field for field, _ in sort}
-    return set(fields[len(equality) + len(wanted) :][: len(remaining)]) == remaining
+    behind = fields[len(equality) + len(wanted) :]
+    if wanted:
+        return remaining <= set(behind)
+    return set(behind[: len(remaining)]) == remaining
 
 
 def usable(spec: dict, query: dict) -> bool:
@@ -388,6 +395,19 @@ def test_an_index_serves_by_equality_then_sort_then_range():
     assert not served({"exporter": "e", "status": "certified", "quantity": {"$gt": 5}}, [("created_at", -1)], [esr])
 
 
+def test_behind_a_sort_a_range_is_checked_on_any_key_that_follows_it():
+    lists = index(("exporter", 1), ("created_at", -1), ("search_key", 1), ("product_keys", 1))
+    product = {"$elemMatch": {"$gte": "coffee", "$lt": "coffee\U0010ffff"}}
+    number = {"$gte": "RICE", "$lt": "RICE\U0010ffff"}
+
+    assert served({"exporter": "e", "product_keys": product}, [("created_at", -1)], [lists])
+    assert served({"exporter": "e", "search_key": number, "product_keys": product}, [("created_at", 1)], [lists])
+    # unsorted, nothing orders the walk: the first key behind the equalities must bound it
+    assert not served({"exporter": "e", "product_keys": product}, [], [lists])
+    by_number = index(("exporter", 1), ("created_at", -1), ("search_key", 1))
+    assert not served({"exporter": "e", "product_keys": product}, [("created_at", -1)], [by_number])
+
+
 def test_sparse_and_partial_indexes_serve_only_the_documents_they_hold():
     sparse = index(("search_key", 1), unique=True, sparse=True)
     active = index(("batch", 1), unique=True, partialFilterExpression={"status": "active"})
@@ -416,12 +436,35 @@ def test_ensure_indexes_replaces_the_batch_indexes_that_served_only_the_sort(cap
 
     info = collection.index_information()
     assert not set(old) & set(info)
-    assert info["exporter_1_created_at_-1_search_key_1"]["key"] == [
+    assert info["exporter_1_created_at_-1_search_key_1_product_keys_1"]["key"] == [
         ("exporter", 1),
         ("created_at", -1),
         ("search_key", 1),
+        ("product_keys", 1),
     ]
     assert "batches: dropped the obsolete index created_at_-1" in capsys.readouterr().out
+
+
+def test_ensure_indexes_extends_the_batch_list_indexes_with_product_keys_and_fills_them_in(capsys):
+    collection = Batch._get_collection()
+    replaced = [spec for spec in indexes.declared(Batch) if spec["keys"][-1] == ("product_keys", 1)]
+    for spec in replaced:
+        collection.drop_index(spec["name"])
+        collection.create_index(spec["keys"][:-1], name=spec["name"].removesuffix("_product_keys_1"))
+    stored = make_batch("COFFEE-2019-001", product="Arabica coffee beans")
+    collection.update_one({"_id": stored.pk}, {"$unset": {"product_keys": ""}})  # stored by an older release
+
+    call_command("ensure_indexes")
+
+    info = collection.index_information()
+    assert len(replaced) == 10 and all(info[spec["name"]]["key"] == spec["keys"] for spec in replaced)
+    out = capsys.readouterr().out
+    for spec in replaced:
+        assert f"batches: dropped the obsolete index {spec['name'].removesuffix('_product_keys_1')}\n" in out
+    assert not [name for name in info if name.endswith("_search_key_1")]
+    assert indexes.problems() == []
+    assert collection.find_one({"_id": stored.pk})["product_keys"] == ["arabica coffee beans", "coffee beans", "beans"]
+    assert [batch.batch_number for batch in Batch.with_product(Batch.objects, "COFFEE")] == ["COFFEE-2019-001"]
 
 
 def test_every_filter_and_sort_the_lists_offer_is_served_by_an_index(recorder, api, admin_client):
