@@ -47,9 +47,8 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status")
     if status in set(BatchStatus):
         batches = batches.filter(status=status)
-    q = request.GET.get("q", "").strip()
-    if q:
-        batches = Batch.matching(batches, q)
+    q, product = request.GET.get("q", "").strip(), request.GET.get("product", "").strip()
+    batches = listing.searched(batches, listing.Filters(q=q, product=product))
     if request.GET.get("when"):
         # A date filter lists in date order: the indexes that sort by number hold no dates.
         date_order = order if order.lstrip("-") == "created_at" else "-created_at"
@@ -62,6 +61,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         page=page,
         query=query_string(request),
         q=q,
+        product=product,
         statuses=[(query_string(request, status=s), s.replace("_", " "), status == s) for s in BatchStatus],
         all_statuses=query_string(request, status=None),
         periods=period_links(request),

@@ -84,9 +84,12 @@ def test_a_filter_with_a_mistake_says_so_beside_it_and_filters_nothing(browsers)
     a_season(2)
 
     html = page(browsers["exporter"], "/batches/?since=yesterday&page=99")
+    backwards = page(browsers["exporter"], "/batches/?since=2026-05-02&until=2026-05-01")
 
-    assert "Enter a valid date." in html
+    assert "Enter a date as YYYY-MM-DD, e.g. 2026-03-31." in html
     assert "<strong>2 batches</strong>" in html  # a page past the end shows the last page
+    assert "This ends before it starts: choose a date on or after 2026-05-02." in backwards
+    assert "<strong>2 batches</strong>" in backwards
 
 
 def test_the_dashboard_previews_each_list_and_links_to_all_of_it(browsers):

@@ -228,6 +228,10 @@ LIST_FILTERS = (
     "?status={status}&country=IN",
     "?q=rice&country=IN",
     "?unread=on&since=2026-01-01",
+    "?product=rice",
+    "?product=Basmati+rice&status={status}&sort=oldest",
+    "?product=rice&country=IN&since=2026-01-01",
+    "?q=rice&product=rice&status={status}&country=IN&since=2026-01-01&until=2026-12-31&sort=oldest",
 )
 LIST_PAGES = [
     path + query.format(status=status)
@@ -309,6 +313,10 @@ def a_day_of_work(api, admin_client, actors) -> None:
         reverse("admin:certificates-batches") + "?o=number",
         reverse("admin:certificates-batches") + "?q=rice&o=-number",
         reverse("admin:certificates-batches") + "?q=rice&status=certified&o=number",
+        reverse("admin:certificates-batches") + "?product=rice",
+        reverse("admin:certificates-batches") + "?product=rice&status=certified&o=-number",
+        reverse("admin:certificates-batches") + "?q=rice&product=basmati+rice&o=number",
+        reverse("admin:certificates-batches") + "?product=rice&status=submitted&when=7d&o=created",
         reverse("admin:certificates-batch", args=[batch.pk]),
         reverse("admin:certificates-inspections"),
         reverse("admin:certificates-inspections") + "?outcome=passed",
@@ -482,7 +490,10 @@ def test_every_filter_and_sort_the_lists_offer_is_served_by_an_index(recorder, a
         "admin:certificates-batches": [
             "&".join(part for part in combination if part)
             for combination in itertools.product(
-                ("", "status=certified"), ("", "q=rice"), ("", "o=created", "o=-created", "o=number", "o=-number")
+                ("", "status=certified"),
+                ("", "q=rice"),
+                ("", "product=rice"),
+                ("", "o=created", "o=-created", "o=number", "o=-number"),
             )
         ],
         "admin:certificates-certificates": ["", "status=active", "q=urn:uuid:x", "status=revoked&q=urn:uuid:x"],

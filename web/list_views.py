@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pycountry
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -21,18 +20,19 @@ from certificates.access import (
     certificates_shared_with,
     inspections_by,
     own_certificates,
+    sees_every_batch,
     visible_batches,
 )
+from certificates.countries import countries_by_name
 from certificates.models import BatchStatus, CertificateStatus, InspectionOutcome
 from core.documents import load_references
 from core.pagination import page_of, query_string
-from core.roles import QA_AGENCY, has_role, is_staff
 from issuance.api import issuance_statuses
 from notifications.access import notifications_for
 from web.templatetags.words import status_words
 
 PER_PAGE = 25
-COUNTRIES = sorted(((country.alpha_2, country.name) for country in pycountry.countries), key=lambda pair: pair[1])
+COUNTRIES = countries_by_name()
 
 
 @dataclass(frozen=True)
@@ -50,47 +50,48 @@ class ListKind:
     oldest_first: bool = False  # the default order
 
 
-class ListFilters(forms.Form):
-    q = forms.CharField(label="Batch number starts with", required=False, max_length=100)
-    status = forms.ChoiceField(required=False)
-    country = forms.ChoiceField(label="Origin", required=False, choices=[("", "Any country"), *COUNTRIES])
+class ListFilters(listing.FilterForm):
+    """A list page's search and filters: listing.FilterForm's rules, in the page's words."""
+
     unread = forms.BooleanField(label="Unread only", required=False)
-    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    sort = forms.ChoiceField(
-        label="Order", required=False, choices=[("newest", "Newest first"), ("oldest", "Oldest first")]
-    )
+    field_order = ["q", "product", "status", "country", "unread", "since", "until", "sort"]
+    LABELS = {
+        "q": "Batch number starts with",
+        "product": "Product",
+        "country": "Origin",
+        "since": "From",
+        "until": "To",
+        "sort": "Order",
+    }
 
     def __init__(self, data, kind: ListKind, *, searchable: bool = True, unread: bool = False) -> None:
         data = data.copy()
         data.setdefault("sort", "oldest" if kind.oldest_first else "newest")
-        super().__init__(data)
+        super().__init__(
+            data,
+            statuses=kind.statuses,
+            by_country=kind.by_country,
+            searchable=searchable,
+            oldest_first=kind.oldest_first,
+        )
+        for name, label in self.LABELS.items():
+            if name in self.fields:
+                self.fields[name].label = label
         if kind.statuses:
             self.fields["status"].label = kind.status_label
             self.fields["status"].choices = [("", "Any"), *((value, status_words(value)) for value in kind.statuses)]
-        else:
-            del self.fields["status"]
-        for name, offered in (("q", searchable), ("country", kind.by_country), ("unread", unread)):
-            if not offered:
-                del self.fields[name]
+        if kind.by_country:
+            self.fields["country"].widget = forms.Select(choices=[("", "Any country"), *COUNTRIES])
+        for name in ("since", "until"):
+            self.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format=listing.DATE_FORMAT)
+        if not unread:
+            del self.fields["unread"]
         self.kind = kind
 
-    def filters(self) -> listing.Filters:
-        """The valid fields' values; a field with an error (shown beside it) filters nothing."""
-        self.is_valid()
-        values = self.cleaned_data
-        sort = values.get("sort") or ("oldest" if self.kind.oldest_first else "newest")
-        return listing.Filters(
-            q=(values.get("q") or "").strip(),
-            status=values.get("status") or "",
-            country=values.get("country") or "",
-            since=values.get("since"),
-            until=values.get("until"),
-            oldest_first=sort == "oldest",
-        )
-
     def narrowed(self) -> bool:
-        return any(self.cleaned_data.get(name) for name in ("q", "status", "country", "unread", "since", "until"))
+        return any(
+            self.cleaned_data.get(name) for name in ("q", "product", "status", "country", "unread", "since", "until")
+        )
 
 
 def _show(
@@ -125,13 +126,9 @@ def with_batches(documents: list) -> list:
     return load_references(documents, "batch")
 
 
-def _inspects(user) -> bool:
-    return is_staff(user) or has_role(user, QA_AGENCY)
-
-
 @login_required
 def batch_list(request: HttpRequest) -> HttpResponse:
-    everyone = _inspects(request.user)
+    everyone = sees_every_batch(request.user)
     kind = ListKind(
         title="All batches" if everyone else "Your batches",
         noun="batch",
