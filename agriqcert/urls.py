@@ -21,6 +21,7 @@ api = [
         issuance_api.BatchIssuanceRetry.as_view(),
         name="api-issuance-retry",
     ),
+    path("inspections/", certificate_api.InspectionHistory.as_view(), name="api-inspection-history"),
     path("certificates/", certificate_api.CertificateList.as_view(), name="api-certificates"),
     path("certificates/<str:certificate_id>/", certificate_api.CertificateDetail.as_view(), name="api-certificate"),
     path(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -12,10 +14,17 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from certificates import lifecycle, renders
-from certificates.access import batch_for, certificate_for, visible_batches, visible_certificates
+from certificates import lifecycle, listing, renders
+from certificates.access import (
+    batch_for,
+    certificate_for,
+    inspections_by,
+    sees_every_batch,
+    visible_batches,
+    visible_certificates,
+)
 from certificates.lifecycle import Answer, Problem
-from certificates.models import Batch, BatchStatus, Inspection
+from certificates.models import Batch, BatchStatus, CertificateStatus, Inspection, InspectionOutcome
 from certificates.serializers import (
     BatchSerializer,
     CertificateSerializer,
@@ -66,31 +75,56 @@ def answered(answer: Answer):
     return answer.subject
 
 
-# Each combination is served by an index of Batch (ESR order); a filter without one would make
-# every page read every batch a staff member or QA agency may see.
-BATCH_FILTERS = [
-    OpenApiParameter("status", str, enum=list(BatchStatus)),
-    OpenApiParameter("q", str, description="batch number prefix (any case)"),
-]
-# Filters earlier releases took: refused, so that a client relying on one is not sent every batch.
-WITHDRAWN_FILTERS = ("product", "origin_country")
+def list_parameters(*, status: str, statuses: Iterable[str], by_country: bool = False) -> list[OpenApiParameter]:
+    """A list's filters, as the pages offer them (certificates.listing.FilterForm reads both)."""
+    parameters = [
+        OpenApiParameter(status, str, enum=list(statuses)),
+        OpenApiParameter("q", str, description="batch number prefix, any case"),
+        OpenApiParameter("product", str, description="the start of any word of the batch's product, any case"),
+    ]
+    if by_country:
+        parameters.append(
+            OpenApiParameter("origin_country", str, description="ISO 3166-1 alpha-2 country code, any case, e.g. KE")
+        )
+    return parameters + [
+        OpenApiParameter("since", OpenApiTypes.DATE, description="on or after this day (UTC), YYYY-MM-DD"),
+        OpenApiParameter("until", OpenApiTypes.DATE, description="on or before this day (UTC), YYYY-MM-DD"),
+        OpenApiParameter("order", str, enum=[value for value, _ in listing.ORDERS], description="default newest"),
+    ]
+
+
+def list_filters(request, *, status: str, statuses: Iterable[str], by_country: bool = False) -> listing.Filters:
+    """The list's filters from the query string, read as the pages read theirs: a bad value is a 400
+    naming its parameter and what it takes."""
+    # FilterForm's fields by their names here (the pages' query strings say country and sort).
+    names = {"q": "q", "product": "product", "status": status, "country": "origin_country"}
+    names |= {"since": "since", "until": "until", "sort": "order"}
+    data = {field: request.query_params[name] for field, name in names.items() if name in request.query_params}
+    form = listing.FilterForm(data, statuses=statuses, by_country=by_country)
+    if not form.is_valid():
+        raise ValidationError({names[field]: problems for field, problems in form.errors.items()})
+    return form.filters()
+
+
+BATCH_STATUSES = tuple(BatchStatus)
+# What a certificate list filters by: `pending` is a moment inside issuance, not a state anyone looks for.
+CERTIFICATE_STATUSES = (CertificateStatus.ACTIVE, CertificateStatus.REVOKED)
+INSPECTION_OUTCOMES = tuple(InspectionOutcome)
 
 
 class BatchList(APIView):
     permission_classes = [IsAuthenticated]
     pagination_class = Pages  # also tells the schema that the list is paginated
 
-    @extend_schema(parameters=BATCH_FILTERS, responses=BatchSerializer(many=True), summary="List batches you can see")
+    @extend_schema(
+        parameters=list_parameters(status="status", statuses=BATCH_STATUSES, by_country=True),
+        responses=BatchSerializer(many=True),
+        summary="List batches you can see",
+        description="Newest submitted first; each combination of filters is served by an index.",
+    )
     def get(self, request):
-        withdrawn = [name for name in WITHDRAWN_FILTERS if name in request.query_params]
-        if withdrawn:
-            problem = "No longer a filter (no index serves it): filter by status or q (batch number prefix)."
-            raise ValidationError({name: [problem] for name in withdrawn})
-        batches = visible_batches(request.user).order_by("-created_at")
-        if request.query_params.get("status") in set(BatchStatus):
-            batches = batches.filter(status=request.query_params["status"])
-        if request.query_params.get("q"):
-            batches = Batch.matching(batches, request.query_params["q"])
+        filters = list_filters(request, status="status", statuses=BATCH_STATUSES, by_country=True)
+        batches = listing.batches(visible_batches(request.user), filters)
         return paginated(self, request, batches, BatchSerializer)
 
     @extend_schema(request=BatchSerializer, responses={201: BatchSerializer}, summary="Submit a batch (exporters)")
@@ -142,16 +176,42 @@ class CertificateList(APIView):
     pagination_class = Pages  # also tells the schema that the list is paginated
 
     @extend_schema(
-        parameters=[OpenApiParameter("batch", str, description="batch number")],
+        parameters=[
+            OpenApiParameter("batch", str, description="batch number"),
+            *list_parameters(status="status", statuses=CERTIFICATE_STATUSES),
+        ],
         responses=CertificateSerializer(many=True),
         summary="Certificates you can see (importers: those shared with them)",
+        description="Newest issued first. Staff and QA agencies, who see every certificate, search (q, product) "
+        f"at most {listing.BATCH_MATCHES} batches: a search that more match is refused (400).",
     )
     def get(self, request):
-        certificates = visible_certificates(request.user).exclude("credential_json").order_by("-issued_at")
+        filters = list_filters(request, status="status", statuses=CERTIFICATE_STATUSES)
+        certificates = visible_certificates(request.user)
         if request.query_params.get("batch"):
             batch = Batch.objects(batch_number=request.query_params["batch"]).only("id").first()
             certificates = certificates.filter(batch=batch) if batch else certificates.none()
+        everyone = sees_every_batch(request.user) and not request.query_params.get("batch")
+        try:
+            certificates = listing.certificates(certificates, filters, everyone=everyone)
+        except listing.TooManyBatches as exc:
+            raise ValidationError({"product" if filters.product else "q": [str(exc)]}) from None
         return paginated(self, request, certificates, CertificateSerializer, references=("batch",))
+
+
+class InspectionHistory(APIView):
+    permission_classes = [IsAuthenticated]
+    pagination_class = Pages  # also tells the schema that the list is paginated
+
+    @extend_schema(
+        parameters=list_parameters(status="outcome", statuses=INSPECTION_OUTCOMES),
+        responses=InspectionSerializer(many=True),
+        summary="The inspections you recorded (QA agencies, staff), newest first",
+    )
+    def get(self, request):
+        filters = list_filters(request, status="outcome", statuses=INSPECTION_OUTCOMES)
+        inspections = listing.inspections(inspections_by(request.user), filters)
+        return paginated(self, request, inspections, InspectionSerializer, references=("batch",))
 
 
 class CertificateDetail(APIView):

@@ -188,14 +188,36 @@ def test_pagination_and_filters(api):
     assert api["exporter"].get("/api/v1/batches/?page=99").status_code == 404
 
 
-def test_a_filter_no_index_serves_is_refused_not_ignored(api):
-    make_batch("B-01", product="Coffee")
+@pytest.mark.parametrize(
+    "url, parameter, expected",
+    [
+        ("/api/v1/batches/?origin_country=XX", "origin_country", "“XX” is not a country code: use the two-letter ISO"),
+        ("/api/v1/batches/?origin_country=Kenya", "origin_country", "is not a country code"),
+        ("/api/v1/batches/?since=31/12/2026", "since", "Enter a date as YYYY-MM-DD, e.g. 2026-03-31."),
+        ("/api/v1/certificates/?until=2026-02-30", "until", "Enter a date as YYYY-MM-DD"),
+        ("/api/v1/inspections/?since=2026-05-02&until=2026-05-01", "until", "on or after 2026-05-02"),
+        ("/api/v1/batches/?status=lost", "status", "“lost” is not a status of this list: use one of submitted,"),
+        ("/api/v1/certificates/?status=pending", "status", "use one of active, revoked"),
+        ("/api/v1/inspections/?outcome=maybe", "outcome", "use one of passed, failed"),
+        ("/api/v1/batches/?order=-created_at", "order", "“-created_at” is not an order: use newest or oldest."),
+        ("/api/v1/batches/?product=" + "x" * 101, "product", "at most 100 characters"),
+    ],
+)
+def test_a_bad_list_filter_is_a_400_naming_the_parameter_and_what_it_takes(api, url, parameter, expected):
+    make_batch("B-01")
 
-    refused = api["exporter"].get("/api/v1/batches/?product=Rice&origin_country=IN")
+    response = api["staff"].get(url)
 
-    assert refused.status_code == 400
-    assert set(refused.json()) == {"product", "origin_country"}
-    assert "filter by status or q" in refused.json()["product"][0]
+    assert response.status_code == 400
+    assert list(response.json()) == [parameter] and expected in response.json()[parameter][0]
+
+
+def test_the_last_day_there_is_ends_a_period_without_overflowing(api):
+    make_batch("B-01")
+
+    body = api["staff"].get("/api/v1/batches/?since=0001-01-01&until=9999-12-31").json()
+
+    assert [batch["batch_number"] for batch in body["results"]] == ["B-01"]
 
 
 def test_api_lists_count_in_the_database(api, monkeypatch):

@@ -1,6 +1,6 @@
 """Every list finds batches by their product as a person types it: "coffee" finds "Arabica coffee
-beans" and "COFFEE" — any word of the product, from its start, in any case — on the pages and in the
-admin (tests/test_queries_use_indexes.py checks that each search is served by an index)."""
+beans" and "COFFEE" — any word of the product, from its start, in any case — on the pages, in the API
+and in the admin (tests/test_queries_use_indexes.py checks that each search is served by an index)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from certificates import listing
 from certificates.models import Batch, Certificate
 from core.clock import utcnow
 from tests.factories import issue_certificate, make_batch, make_inspection
@@ -110,6 +111,35 @@ def test_certificates_are_found_by_their_batch_product_by_exporter_and_importer(
 
     assert "<strong>1 certificate</strong>" in own and "ETH-001" in own and "IND-004" not in own
     assert "<strong>1 certificate</strong>" in shared and "IND-004" in shared and "ETH-001" not in shared
+
+
+def test_the_api_lists_find_batches_certificates_and_inspections_by_product(api, harvest):
+    issue_certificate(make_inspection(Batch.objects.get(batch_number="ETH-001"), inspector="qa"))
+    make_inspection(Batch.objects.get(batch_number="IND-004"), inspector="qa", outcome="failed")
+
+    batches = api["exporter"].get("/api/v1/batches/?product=coffee").json()
+    certificates = api["exporter"].get("/api/v1/certificates/?product=ARABICA").json()
+    everyone_s = api["staff"].get("/api/v1/certificates/?product=coffee&status=active").json()
+    inspections = api["qa"].get("/api/v1/inspections/?product=rice&outcome=failed").json()
+
+    assert batches["count"] == 3
+    assert [batch["batch_number"] for batch in batches["results"]] == ["KEN-003", "COL-002", "ETH-001"]
+    assert [certificate["batch_number"] for certificate in certificates["results"]] == ["ETH-001"]
+    assert everyone_s["count"] == 1
+    assert [inspection["batch_number"] for inspection in inspections["results"]] == ["IND-004"]
+
+
+def test_a_search_of_everyone_s_certificates_that_too_many_batches_meet_is_refused(api, harvest, monkeypatch):
+    monkeypatch.setattr(listing, "BATCH_MATCHES", 2)
+
+    broad = api["staff"].get("/api/v1/certificates/?product=coffee")
+    narrow = api["staff"].get("/api/v1/certificates/?product=coffee+cherry")
+    own = api["exporter"].get("/api/v1/certificates/?product=coffee")  # one exporter's: no cap
+    one_batch = api["staff"].get("/api/v1/certificates/?batch=ETH-001&product=coffee")
+
+    assert broad.status_code == 400
+    assert broad.json() == {"product": ["More than 2 batches match: search for a longer prefix or another word."]}
+    assert narrow.status_code == own.status_code == one_batch.status_code == 200
 
 
 def test_the_admin_batch_list_finds_batches_by_product(admin_client, harvest):

@@ -212,10 +212,14 @@ PAGES = [
 API_LISTS = [
     pytest.param("exporter", "/api/v1/batches/", id="batches-exporter"),
     pytest.param("qa", "/api/v1/batches/?status=awaiting_certificate", id="batches-qa"),
+    pytest.param("qa", "/api/v1/batches/?product=rice&origin_country=IN&since=2000-01-01", id="batches-filtered"),
     pytest.param("qa", "/api/v1/batches/MAIN/inspections/", id="inspections"),
     pytest.param("exporter", "/api/v1/certificates/", id="certificates-exporter"),
     pytest.param("importer", "/api/v1/certificates/", id="certificates-importer"),
     pytest.param("staff", "/api/v1/certificates/", id="certificates-staff"),
+    pytest.param("staff", "/api/v1/certificates/?product=rice&order=oldest", id="certificates-staff-by-product"),
+    pytest.param("exporter", "/api/v1/certificates/?q=b-&product=rice", id="certificates-exporter-searched"),
+    pytest.param("qa", "/api/v1/inspections/?product=rice", id="inspection-history"),
     pytest.param("exporter", "/api/v1/certificates/?batch=MAIN", id="certificates-of-a-batch"),
     pytest.param("staff", "/api/v1/notifications/", id="notifications"),
 ]

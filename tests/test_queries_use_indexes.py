@@ -247,6 +247,21 @@ LIST_PAGES = [
 ]
 
 
+# The API's lists take the pages' filters, under their API names.
+API_LISTS = (
+    "/api/v1/batches/?product=rice&origin_country=in&since=2026-01-01&until=2026-12-31&order=oldest",
+    "/api/v1/batches/?q=rice&product=rice&status=certified&origin_country=IN",
+    "/api/v1/batches/?origin_country=KE&status=submitted",
+    "/api/v1/batches/?since=2026-01-01&order=oldest",
+    "/api/v1/certificates/?product=rice&status=active&since=2026-01-01&until=2026-12-31",
+    "/api/v1/certificates/?q=rice&order=oldest",
+    "/api/v1/certificates/?q=rice&product=rice&batch=RICE-2026-001",
+    "/api/v1/inspections/",
+    "/api/v1/inspections/?product=rice&outcome=passed&since=2026-01-01&order=oldest",
+    "/api/v1/inspections/?q=rice&product=rice&until=2026-12-31",
+)
+
+
 def a_day_of_work(api, admin_client, actors) -> None:
     """Pages, API, admin and worker, as exporters, agencies, importers and operators use them."""
     batch = make_batch("RICE-2026-001")
@@ -271,6 +286,8 @@ def a_day_of_work(api, admin_client, actors) -> None:
         client.get("/api/v1/batches/RICE-2026-001/issuance/")
         client.get("/api/v1/certificates/")
         client.get("/api/v1/certificates/?batch=RICE-2026-001")
+        for url in API_LISTS:
+            assert client.get(url).status_code == 200, url
         client.get(f"/api/v1/certificates/{certificate.pk}/")
         client.get("/api/v1/notifications/")
         client.get("/api/v1/notifications/?unread=1")
@@ -479,11 +496,14 @@ def test_every_filter_and_sort_the_lists_offer_is_served_by_an_index(recorder, a
     make_inspection(make_batch("RICE-2026-001"))
     run_due_jobs()
     for actor in ("exporter", "qa", "importer", "staff"):
-        for status in ("", "status=certified"):
-            for q in ("", "q=rice"):
-                api[actor].get("/api/v1/batches/?" + "&".join(part for part in (status, q) if part))
-        for query in ("", "batch=RICE-2026-001"):
-            api[actor].get("/api/v1/certificates/?" + query)
+        for combination in itertools.product(
+            ("", "status=certified"), ("", "q=rice"), ("", "product=rice"), ("", "origin_country=IN")
+        ):
+            api[actor].get("/api/v1/batches/?" + "&".join(part for part in combination if part))
+        for combination in itertools.product(("", "batch=RICE-2026-001"), ("", "status=active"), ("", "product=rice")):
+            api[actor].get("/api/v1/certificates/?" + "&".join(part for part in combination if part))
+        for combination in itertools.product(("", "outcome=passed"), ("", "q=rice"), ("", "product=rice")):
+            api[actor].get("/api/v1/inspections/?" + "&".join(part for part in combination if part))
         for query in ("", "unread=1"):
             api[actor].get("/api/v1/notifications/?" + query)
     lists = {
