@@ -1,13 +1,8 @@
-"""Text in any script on a reportlab canvas: each character in a Noto font that has it, each run
-shaped by HarfBuzz (Devanagari conjuncts and vowel signs, Arabic joining, emoji sequences), lines
-wrapped to a width — long unbroken words too — and each run marked with the text as typed
-(ActualText), so that copying or extracting it from the PDF gives back exactly what was signed.
-
-The fonts come from PyPI wheels, under the SIL Open Font License 1.1: manimgx-fonts (Noto Sans for
-Latin, Greek and Cyrillic, Noto Sans for Indic, South-East Asian, Arabic, Hebrew, Ethiopic,
-Georgian and Armenian, Noto Sans Symbols, Noto Emoji in black and white) and justmytype-intl-cjk
-(Noto Sans SC, which holds Chinese and Japanese, and Noto Sans KR). A font is read the first time a
-character needs it: the Chinese one alone is 18 MB, and most certificates are in Latin.
+"""Text in any script on a reportlab canvas: each character in a Noto font that has it, in its
+Regular or Bold weight (certificates/pdf_fonts.py), each run shaped by HarfBuzz (Devanagari
+conjuncts and vowel signs, Arabic joining, emoji sequences), lines wrapped to a width — long
+unbroken words too — and each run marked with the text as typed (ActualText), so that copying or
+extracting it from the PDF gives back exactly what was signed.
 
 Known limits: colour emoji print in black and white; a line mixing right-to-left and left-to-right
 words keeps the order in which they were typed (each right-to-left run is itself shaped right).
@@ -16,68 +11,20 @@ words keeps the order in which they were typed (each right-to-left run is itself
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib.resources import files
 
 from reportlab.lib.colors import Color, black
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import ShapedStr, TTFont, shapeStr
+from reportlab.pdfbase.ttfonts import ShapedStr, shapeStr
 from reportlab.pdfgen.canvas import Canvas
 
-_NOTO = "manimgx_fonts"
-_CJK = "justmytype_intl_cjk"
-_SCRIPTS = (
-    "Devanagari Bengali Gurmukhi Gujarati Oriya Tamil Telugu Kannada Malayalam Sinhala Thai Lao Khmer Myanmar "
-    "Georgian Armenian Ethiopic Arabic Hebrew"
-).split()
-# In the order they are tried: the first font that has a character prints it.
-FONTS = (
-    ("NotoSans", _NOTO, "NotoSans[wght].ttf"),
-    *((f"NotoSans{script}", _NOTO, f"NotoSans{script}[wght].ttf") for script in _SCRIPTS),
-    ("NotoSansSC", _CJK, "fonts/ofl/notosanssc/NotoSansSC[wght].ttf"),
-    ("NotoSansKR", _CJK, "fonts/ofl/notosanskr/NotoSansKR[wght].ttf"),
-    ("NotoSansSymbols", _NOTO, "NotoSansSymbols[wght].ttf"),
-    ("NotoEmoji", _NOTO, "NotoEmoji[wght].ttf"),
-)
-BASE_FONT = FONTS[0][0]
+from certificates.pdf_fonts import font, font_for, has
+
 # Fonts whose spaces and punctuation look out of place in running text (an emoji-wide space).
 _OWN_RUNS_ONLY = {"NotoSansSymbols", "NotoEmoji"}
-# The fonts are variable and reportlab prints their default weight only: Thin for the CJK ones. Their
-# outlines are stroked this much (a fraction of the size) to look regular beside the others, and
-# bold text by BOLD more.
-EMBOLDEN = {"NotoSansSC": 0.025, "NotoSansKR": 0.025}
-BOLD = 0.03
 # Characters that belong to the one before them (marks, joiners, variation selectors, skin tones).
 _JOINING = {"\u200c", "\u200d", "\ufe0e", "\ufe0f", *map(chr, range(0x1F3FB, 0x1F400))}
-_LOADING = threading.Lock()
-_loaded: dict[str, TTFont] = {}
-
-
-def _font(name: str) -> TTFont:
-    """The font registered as `name`, read from its package the first time it is asked for."""
-    with _LOADING:
-        if name not in _loaded:
-            package, path = next((package, path) for font, package, path in FONTS if font == name)
-            font = TTFont(name, str(files(package) / path))
-            pdfmetrics.registerFont(font)
-            _loaded[name] = font
-        return _loaded[name]
-
-
-@lru_cache(maxsize=4096)
-def font_for(char: str) -> str:
-    """The first font that has `char`; the base font when none has it (it prints an empty box)."""
-    for name, _package, _path in FONTS:
-        if _has(name, char):
-            return name
-    return BASE_FONT
-
-
-def _has(font: str, char: str) -> bool:
-    return ord(char) in _font(font).face.charToGlyph
 
 
 def _follows(char: str) -> bool:
@@ -95,7 +42,7 @@ def runs(text: str) -> list[tuple[str, str]]:
     for char in text:
         if result:
             current, run = result[-1]
-            if _follows(char) or (_neutral(char) and current not in _OWN_RUNS_ONLY and _has(current, char)):
+            if _follows(char) or (_neutral(char) and current not in _OWN_RUNS_ONLY and has(current, char)):
                 result[-1] = (current, run + char)
                 continue
         name = font_for(char)
@@ -114,9 +61,10 @@ class Run:
     width: float
 
 
-def shaped(text: str, size: float) -> list[Run]:
+def shaped(text: str, size: float, *, bold: bool = False) -> list[Run]:
     result = []
     for name, run in runs(text):
+        name = font(name, bold).fontName
         glyphs = shapeStr(run, name, size)
         if isinstance(glyphs, ShapedStr):
             width = sum(data.x_advance for data in glyphs.__shapeData__) * size / 1000
@@ -126,24 +74,20 @@ def shaped(text: str, size: float) -> list[Run]:
     return result
 
 
-def width(text: str, size: float) -> float:
-    return sum(run.width for run in shaped(text, size))
+def width(text: str, size: float, *, bold: bool = False) -> float:
+    return sum(run.width for run in shaped(text, size, bold=bold))
 
 
 def draw(
     page: Canvas, x: float, y: float, text: str, size: float, *, bold: bool = False, colour: Color = black
 ) -> float:
-    """Draw one line of `text` from (x, y) and answer where it ends. Bold is drawn as stroked
-    outlines (see EMBOLDEN), so the stroke takes the colour of the fill."""
+    """Draw one line of `text` from (x, y) and answer where it ends."""
     page.setFillColor(colour)
-    page.setStrokeColor(colour)
-    for run in shaped(text, size):
-        stroke = size * (EMBOLDEN.get(run.font, 0) + (BOLD if bold else 0))
-        page.setLineWidth(stroke)
+    for run in shaped(text, size, bold=bold):
         # What a PDF reader copies or extracts: the run as typed, not the shaped glyphs.
         page.addLiteral(f"/Span <</ActualText <FEFF{run.text.encode('utf-16-be').hex().upper()}>>> BDC")
         page.setFont(run.font, size)
-        page.drawString(x, y, run.glyphs, mode=2 if stroke else 0)
+        page.drawString(x, y, run.glyphs)
         page.addLiteral("EMC")
         x += run.width
     return x

@@ -15,10 +15,11 @@ import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
 
-from certificates import pdf, pdf_text
+from certificates import pdf, pdf_fonts, pdf_text
 from certificates.validators import TEXT_LIMITS
 from credentials.qr import decode_pixelpass
 from tests.factories import issue_certificate, make_batch, make_inspection
+from tests.printed import download
 
 pytestmark = pytest.mark.django_db
 
@@ -29,14 +30,6 @@ BATCH_TEXTS = {
     "variety": "Ŝĕłęçtⱥ Пенджаб",  # Latin with accents, Cyrillic
 }
 INSPECTION_TEXTS = {"agency": "한국 검사 🌾👩‍🌾", "grade": "A+ 🌟"}  # Korean, emoji (one joined)
-
-
-def download(client, certificate, tmp_path: Path) -> Path:
-    response = client.get(f"/c/{certificate.public_token}/certificate.pdf")
-    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    path = tmp_path / "certificate.pdf"
-    path.write_bytes(response.content)
-    return path
 
 
 def text_of(path: Path) -> str:
@@ -63,7 +56,7 @@ def test_every_script_is_printed_as_typed_in_a_font_that_has_it(client, tmp_path
 
     for text in [*BATCH_TEXTS.values(), *INSPECTION_TEXTS.values()]:
         assert text in printed
-        assert all(ord(char) in pdf_text._font(pdf_text.font_for(char)).face.charToGlyph for char in text), text
+        assert all(pdf_fonts.has(pdf_fonts.font_for(char), char) for char in text), text
     assert "Batch RICE-2026-001" in printed
 
 
