@@ -16,6 +16,7 @@ from certificates.lookup import find_certificate
 from certificates.models import Batch, BatchStatus, Certificate, CertificateStatus, Inspection, InspectionOutcome
 from certificates.trust import public_policy
 from core.admin_pages import (
+    PERIODS,
     confirm_or_run,
     paginate,
     period_links,
@@ -41,19 +42,25 @@ def _by_id(document: type, object_id: str):
     return get_document_or_404(document.objects, f"No {document.__name__.lower()} {object_id}", pk=object_id)
 
 
+BATCH_SORTS = {"created": "created_at", "number": "batch_number"}
+
+
 def batch_list(request: HttpRequest) -> HttpResponse:
-    order_value, order = sort_key(request, {"created": "created_at", "number": "batch_number"}, "-created")
-    batches = Batch.objects.order_by(order)
+    order_value, order = sort_key(request, BATCH_SORTS, "-created")
+    batches = Batch.objects
     status = request.GET.get("status")
     if status in set(BatchStatus):
         batches = batches.filter(status=status)
     q, product = request.GET.get("q", "").strip(), request.GET.get("product", "").strip()
     batches = listing.searched(batches, listing.Filters(q=q, product=product))
-    if request.GET.get("when"):
-        # A date filter lists in date order: the indexes that sort by number hold no dates.
-        date_order = order if order.lstrip("-") == "created_at" else "-created_at"
-        batches = within_period(request, batches, "created_at").order_by(date_order)
-    page = paginate(request, batches)
+    too_many_to_sort = False
+    if request.GET.get("when") in PERIODS:
+        batches = within_period(request, batches, "created_at")
+        if order_value.lstrip("-") == "number":
+            batches, too_many_to_sort = _by_number_within_period(batches)
+            if too_many_to_sort:
+                order_value, order = "-created", "-created_at"
+    page = paginate(request, batches.order_by(order))
     return render(
         request,
         "admin/certificates/batch_list.html",
@@ -62,10 +69,38 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         query=query_string(request),
         q=q,
         product=product,
+        columns=_sort_columns(request, order_value, (("number", "Batch"), ("created", "Created"))),
+        too_many_to_sort=too_many_to_sort and listing.BATCH_MATCHES,
         statuses=[(query_string(request, status=s), s.replace("_", " "), status == s) for s in BatchStatus],
         all_statuses=query_string(request, status=None),
         periods=period_links(request),
     )
+
+
+def _by_number_within_period(dated) -> tuple[object, bool]:
+    """The batches of a date period, to be sorted by number, and whether there were too many to.
+
+    No index sorts by number and holds the dates, so the period's batches are found on a date index
+    (up to BATCH_MATCHES, with the other filters) and only those are sorted by number, in memory. A
+    period with more is left to be listed by date, and the page says so rather than sort part of it.
+    """
+    ids = list(dated.order_by("-created_at").scalar("id").limit(listing.BATCH_MATCHES + 1))
+    if len(ids) > listing.BATCH_MATCHES:
+        return dated, True
+    return Batch.objects(pk__in=ids), False
+
+
+def _sort_columns(request: HttpRequest, order_value: str, columns: tuple) -> list[tuple[str, str, str, str]]:
+    """(label, url, aria-sort, arrow) of each sortable column header, as the admin's change lists:
+    the link keeps every filter, and on the sorted column it reverses the order."""
+    headers = []
+    for key, label in columns:
+        sorted_here = order_value.lstrip("-") == key
+        descending = order_value.startswith("-")
+        url = query_string(request, o=("" if descending or not sorted_here else "-") + key)
+        state = ("descending" if descending else "ascending") if sorted_here else "none"
+        headers.append((label, url, state, {"ascending": "\u00a0▲", "descending": "\u00a0▼"}.get(state, "")))
+    return headers
 
 
 def batch_detail(request: HttpRequest, batch_id: str) -> HttpResponse:
