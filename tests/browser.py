@@ -64,6 +64,23 @@ def wait_for(browser: webdriver.Chrome, condition, timeout: float = 10):
     return waiting.until(condition)
 
 
+# Resolves once the page has loaded, its fonts are ready and two frames have been drawn with them:
+# the first frame after that lays out with the final fonts, the second is painted.
+SETTLED = """
+const done = arguments[arguments.length - 1];
+const loaded = document.readyState === "complete"
+  ? Promise.resolve() : new Promise(resolve => addEventListener("load", resolve, {once: true}));
+loaded.then(() => document.fonts.ready)
+  .then(() => requestAnimationFrame(() => requestAnimationFrame(() => done(true))));
+"""
+
+
+def settled(browser: webdriver.Chrome) -> None:
+    """Wait for the page to settle (loaded, fonts ready, a frame drawn), before measuring boxes on it."""
+    browser.set_script_timeout(30)
+    browser.execute_async_script(SETTLED)
+
+
 def log_in(browser: webdriver.Chrome, base: str, username: str, password: str = "pw-123456") -> None:
     """Sign in on the site's own login page, as a person types it, and wait for the dashboard."""
     from selenium.webdriver.common.by import By
@@ -79,11 +96,21 @@ def log_in(browser: webdriver.Chrome, base: str, username: str, password: str = 
 def read_qr(element, name: str) -> str:
     """What a phone would read from the QR code as it appears on screen: a screenshot of the
     element, decoded by zbar (Debian's zbar-tools). A cropped or blurred code reads as nothing."""
+    return _zbar(element.screenshot_as_png, name)
+
+
+def read_qr_on_screen(browser: webdriver.Chrome, name: str) -> str:
+    """What a phone's camera would read from the screen as the browser shows it now (the viewport,
+    not the whole page): nothing unless a whole code is in view."""
+    return _zbar(browser.get_screenshot_as_png(), name)
+
+
+def _zbar(png: bytes, name: str) -> str:
     import subprocess
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    path.write_bytes(element.screenshot_as_png)
+    path.write_bytes(png)
     result = subprocess.run(
         ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(path)],
         capture_output=True,
