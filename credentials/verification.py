@@ -42,7 +42,7 @@ class VerificationResult:
     validity: Check
     revocation: Check
     # The W3C data model's rules (credentials/data_model.py): types, ids as URLs, dates, subject…
-    format: Check = field(default_factory=lambda: Check(None, "not checked"))
+    format: Check = field(default_factory=lambda: Check(None, "not checked: the credential could not be read"))
     credential_id: str | None = None
     issuer_id: str | None = None
     issuer_label: str | None = None  # who the issuer is, in words, when this service knows it
@@ -91,7 +91,7 @@ def verify_credential(
     try:
         check_document(document)  # before any work whose cost grows with the input
     except UnreadableCredential as exc:
-        unchecked = Check(None, "not checked")
+        unchecked = Check(None, "not checked: the credential could not be read")
         return VerificationResult(Check(False, f"not read: {exc}"), unchecked, unchecked, unchecked, unchecked)
     issuer_id = _issuer_id(document)
     result = VerificationResult(
@@ -99,7 +99,7 @@ def verify_credential(
         issuer=Check(False, "not checked"),
         trust=Check(None, "not checked: the signature is not valid"),
         validity=_check_validity(document, now or utcnow()),
-        revocation=Check(None, "not checked"),
+        revocation=Check(None, "not checked: the signature is not valid"),
         credential_id=document.get("id") if isinstance(document.get("id"), str) else None,
         issuer_id=issuer_id,
         format=_check_format(document),
@@ -115,7 +115,7 @@ def verify_credential(
     result.certifies = policy.read_claims(document)
     if policy.trusts(issuer_id):
         result.issuer_label = policy.describe_issuer(issuer_id)
-        result.trust = Check(True, f"{issuer_id} is an issuer this service trusts ({result.issuer_label})")
+        result.trust = Check(True, f"{issuer_id} is {result.issuer_label}")
     else:
         result.trust = Check(False, f"signed, but by an issuer this service does not know ({issuer_id})")
         # Its status list would be a stranger's URL: fetching it would let anyone make us fetch.
@@ -197,7 +197,7 @@ def check_revocation(document: dict, *, policy: VerificationPolicy) -> Check:
     entries = entries if isinstance(entries, list) else [entries]
     for entry in entries:
         if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
-            return Check(None, "unsupported credentialStatus type; revocation was not checked")
+            return Check(None, "not checked: its credentialStatus type is not supported")
         if entry.get("statusPurpose") != "revocation":
             continue
         try:
@@ -206,7 +206,7 @@ def check_revocation(document: dict, *, policy: VerificationPolicy) -> Check:
             if status_list is None:
                 return Check(
                     None,
-                    f"not checkable here: this service does not fetch the status list at "
+                    f"not checked: this service does not fetch the status list at "
                     f"{shown(entry.get('statusListCredential'))}",
                 )
             problem = _status_list_problem(json.dumps(status_list, sort_keys=True), _issuer_id(document), policy)
@@ -216,7 +216,7 @@ def check_revocation(document: dict, *, policy: VerificationPolicy) -> Check:
         except (KeyError, TypeError, ValueError) as exc:
             return Check(False, f"the status entry or its list is malformed: {exc}")
         except FetchError as exc:
-            return Check(None, f"the status list could not be fetched: {exc}")
+            return Check(None, f"not checked: the status list could not be fetched: {exc}")
         if revoked:
             return Check(False, "revoked by its issuer")
     return Check(True, "not revoked")

@@ -147,6 +147,6 @@ def test_from_batch_to_verified_certificate(browser, live_server, actors, worker
     browser.execute_script("document.getElementById('id_text').value = arguments[0]", scanned)
     browser.find_element(By.CSS_SELECTOR, "button.primary").click()
     wait_for(browser, lambda b: "This certificate is NOT valid." in b.page_source)
-    assert "revoked by its issuer" in browser.page_source
+    assert "Revoked by its issuer." in browser.page_source
     browser.set_window_size(390, 1400)
     screenshot(browser, "e2e-11-revoked-verified-phone")

@@ -30,7 +30,6 @@ from certificates.models import Certificate, Inspection
 from certificates.pdf import certificate_pdf
 from certificates.throttling import IMPORTER_SEARCHES, VerifyThrottle
 from certificates.trust import public_policy, verify_from_stranger
-from certificates.words import describe_goods, readable
 from core.request_limits import takes_files
 from core.roles import EXPORTER, IMPORTER, QA_AGENCY, has_role, is_staff
 from credentials.isolation import OverBudget
@@ -38,17 +37,9 @@ from credentials.qr import qr_if_it_fits
 from credentials.verification import UnreadableCredential, read_credential, verify_credential
 from issuance.api import issuance_status
 from notifications.access import mark_all_read, notifications_for
+from web.checks import checks_for_page
 from web.forms import BatchForm, InspectionForm, ShareForm, VerifyForm
 from web.list_views import batch_rows, with_batches
-
-CHECK_WORDS = {
-    "signature": ("Signature", "The certificate has not been altered since it was signed."),
-    "format": ("Credential format", "It follows the W3C Verifiable Credentials data model."),
-    "issuer": ("Issuer", "It was signed by the issuer it names."),
-    "trust": ("Trusted issuer", "Its issuer is one this service trusts."),
-    "validity": ("Validity period", "It is within its validity period."),
-    "revocation": ("Revocation", "Its issuer has not revoked it."),
-}
 
 
 def roles_of(user) -> dict[str, bool]:
@@ -169,7 +160,7 @@ def _certificate_context(request: HttpRequest, certificate: Certificate) -> dict
         "certificate": certificate,
         "subject": credential.get("credentialSubject", {}),
         "qr_svg": qr.svg(scale=4) if qr else None,
-        "checks": _checks(verify_credential(credential, policy=public_policy())),
+        "checks": checks_for_page(verify_credential(credential, policy=public_policy())),
         "public_url": public,
     }
 
@@ -297,25 +288,6 @@ def public_certificate_pdf(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-def _checks(result) -> dict:
-    """A verification's result as the page shows it: its technical reasons with DIDs shortened and
-    times as everywhere else (the issuer's full DID is shown once, to copy)."""
-    rows = []
-    for name, check in result.checks.items():
-        title, meaning = CHECK_WORDS[name]
-        rows.append({"title": title, "ok": check.ok, "meaning": meaning, "reason": readable(check.reason)})
-    failed = next((row for row in rows if row["ok"] is False), None)
-    return {
-        "valid": result.valid,
-        "why": f"{failed['title']}: {failed['reason']}" if failed else None,
-        "rows": rows,
-        "issuer": result.issuer_id,
-        "issuer_label": result.issuer_label,
-        "credential_id": result.credential_id,
-        "goods": describe_goods(result.certifies) if result.signature.ok else None,
-    }
-
-
 @takes_files
 def verify_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -340,7 +312,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
                 problem = f"We could not read that as a credential: {exc}."
         else:
             try:
-                checks = _checks(verify_from_stranger(document))
+                checks = checks_for_page(verify_from_stranger(document))
             except OverBudget as exc:  # its check breached the limits of the process it ran in
                 problem = f"This credential could not be checked: {exc}."
     return render(request, "web/verify.html", {"form": form, "checks": checks, "problem": problem})
