@@ -81,6 +81,27 @@ def settled(browser: webdriver.Chrome) -> None:
     browser.execute_async_script(SETTLED)
 
 
+def document_id(browser: webdriver.Chrome) -> str:
+    """The id Chrome gives the document the tab shows: a new one for each page it loads. Asked of
+    the browser, not the page, so it answers while one page is replacing another."""
+    return browser.execute_cdp_cmd("Page.getFrameTree", {})["frameTree"]["frame"]["loaderId"]
+
+
+def follow(browser: webdriver.Chrome, element, until, timeout: float = 10) -> None:
+    """Click `element` (a link or a form's button) and wait for the page it leads to: a new document
+    in the tab, settled, on which `until(browser)` holds.
+
+    A click returns before the navigation it starts: the next command may read the old page, or
+    reach it while it is being replaced, which chromedriver answers with errors that are not "no
+    such element" ("Node with given id does not belong to the document", "document unloaded while
+    waiting for result") and that stop a wait. Nothing here touches a page until the new one is in."""
+    old = document_id(browser)
+    element.click()
+    wait_for(browser, lambda b: document_id(b) != old, timeout)
+    settled(browser)
+    wait_for(browser, until, timeout)
+
+
 def log_in(browser: webdriver.Chrome, base: str, username: str, password: str = "pw-123456") -> None:
     """Sign in on the site's own login page, as a person types it, and wait for the dashboard."""
     from selenium.webdriver.common.by import By
@@ -89,8 +110,8 @@ def log_in(browser: webdriver.Chrome, base: str, username: str, password: str = 
     browser.get(base + "/login/")
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-    wait_for(browser, lambda b: b.current_url == base + "/" and "Welcome" in b.page_source)
+    submit = browser.find_element(By.CSS_SELECTOR, "main button[type=submit]")
+    follow(browser, submit, lambda b: b.current_url == base + "/" and "Welcome" in b.page_source)
 
 
 def read_qr(element, name: str) -> str:

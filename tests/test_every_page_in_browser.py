@@ -18,7 +18,7 @@ from certificates import lifecycle
 from credentials.qr import decode_pixelpass
 from issuance.inji import PermanentIssuerError
 from tests.axe import serious_findings
-from tests.browser import SCREENSHOTS, log_in, read_qr, start_browser, wait_for
+from tests.browser import SCREENSHOTS, follow, log_in, read_qr, settled, start_browser, wait_for
 from tests.factories import issue_certificate, make_batch, make_inspection, run_due_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,6 +90,7 @@ class Visit:
         self.check(name, *words)
 
     def check(self, name: str, *words: str) -> None:
+        settled(self.browser)  # boxes measured on the final layout, not one a frame early
         problems = []
         shown = self.browser.find_element(By.TAG_NAME, "main").text
         problems += [f"missing words: {word!r}" for word in words if word not in shown]
@@ -110,8 +111,9 @@ class Visit:
 
     def qr(self, name: str, credential: dict) -> None:
         self.browser.execute_script("document.querySelector('.qr svg').scrollIntoView({block: 'center'})")
-        scanned = read_qr(self.browser.find_element(By.CSS_SELECTOR, ".qr svg"), f"every-page-{self.width}-{name}-qr")
+        settled(self.browser)  # the scrolled screen drawn before it is photographed
         width = self.browser.execute_script("return document.querySelector('.qr svg').getBoundingClientRect().width")
+        scanned = read_qr(self.browser.find_element(By.CSS_SELECTOR, ".qr svg"), f"every-page-{self.width}-{name}-qr")
         if not scanned or decode_pixelpass(scanned) != credential:
             self.problems.setdefault(name, []).append(f"the QR code ({width:.0f} px wide) does not read back")
         if width < 300:  # a camera needs a dense code large, and a phone is often held at arm's length
@@ -120,19 +122,25 @@ class Visit:
     def submit_as_is(self) -> None:
         """Post the form without the browser's own checks, so that the server's errors show."""
         self.browser.execute_script("document.querySelectorAll('form').forEach(form => form.noValidate = true)")
-        self.browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-        wait_for(self.browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".error-summary, .errors, .errorlist"))
+        submit = self.browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]")
+        follow(self.browser, submit, lambda b: b.find_elements(By.CSS_SELECTOR, ".error-summary, .errors, .errorlist"))
 
     def focus_is_on(self, name: str, element_id: str) -> None:
-        focused = self.browser.execute_script("return document.activeElement.id")
-        if focused != element_id:
+        """Autofocus moves focus at a rendering step after the page loads, not as it loads: wait for it."""
+        from selenium.common.exceptions import TimeoutException
+
+        focus = "return document.activeElement.id"
+        try:
+            wait_for(self.browser, lambda b: b.execute_script(focus) == element_id, timeout=5)
+        except TimeoutException:
+            focused = self.browser.execute_script(focus)
             self.problems.setdefault(name, []).append(f"focus is on #{focused}, not #{element_id}")
 
     def verify(self, name: str, text: str, *words: str) -> None:
         self.browser.get(self.base + "/verify/")
         self.browser.execute_script("document.getElementById('id_text').value = arguments[0]", text)
-        self.browser.find_element(By.CSS_SELECTOR, "form.verify button[type=submit]").click()
-        wait_for(self.browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".verdict, .errorlist"))
+        submit = self.browser.find_element(By.CSS_SELECTOR, "form.verify button[type=submit]")
+        follow(self.browser, submit, lambda b: b.find_elements(By.CSS_SELECTOR, ".verdict, .errorlist"))
         self.check(name, *words)
 
 
@@ -164,8 +172,8 @@ def exporter_pages(visit: Visit, season: dict) -> None:
     )
     visit.qr("certificate-owner", certified.credential)
     visit.browser.find_element(By.ID, "id_importer").send_keys("Hamb")
-    visit.browser.find_element(By.XPATH, "//main//button[text()='Share']").click()
-    wait_for(visit.browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".error-summary"))
+    share = visit.browser.find_element(By.XPATH, "//main//button[text()='Share']")
+    follow(visit.browser, share, lambda b: b.find_elements(By.CSS_SELECTOR, ".error-summary"))
     visit.check(
         "certificate-share-failed",
         "Nothing was done: please correct what is marked",
