@@ -58,7 +58,11 @@ class Loopback:
                 return
             self.held.append(connection)
             if self.target is not None:
-                upstream = socket.create_connection(("127.0.0.1", self.target))
+                try:
+                    upstream = socket.create_connection(("127.0.0.1", self.target))
+                except OSError:  # the server behind has gone (the test is ending): refuse, as a proxy would
+                    connection.close()
+                    continue
                 self.held.append(upstream)
                 for source, sink in ((connection, upstream), (upstream, connection)):
                     threading.Thread(target=_pipe, args=(source, sink), daemon=True).start()
