@@ -72,6 +72,9 @@ def test_batches_are_searched_by_number_prefix_in_any_case_and_filtered_by_statu
     assert batch_numbers(page(exporter, "/batches/?q=rice-00")) == ["RICE-003", "RICE-002", "RICE-001", "RICE-000"]
     assert batch_numbers(page(exporter, "/batches/?status=certified")) == ["COFFEE-001"]
     assert batch_numbers(page(exporter, "/batches/?country=CO")) == ["COFFEE-001"]
+    typed_in_a_link = page(exporter, "/batches/?country=co")
+    assert batch_numbers(typed_in_a_link) == ["COFFEE-001"]
+    assert '<option value="CO" selected>Colombia</option>' in typed_in_a_link  # the filter shows what it applied
     assert batch_numbers(page(exporter, "/batches/?q=rice&sort=oldest"))[0] == "RICE-000"
     since = (utcnow() - timedelta(days=2)).date().isoformat()
     assert "COFFEE-001" in batch_numbers(page(exporter, f"/batches/?since={since}"))

@@ -67,6 +67,8 @@ class ListFilters(listing.FilterForm):
     def __init__(self, data, kind: ListKind, *, searchable: bool = True, unread: bool = False) -> None:
         data = data.copy()
         data.setdefault("sort", "oldest" if kind.oldest_first else "newest")
+        if data.get("country"):  # a code typed in a link in any case is filtered by, and shown picked
+            data["country"] = data["country"].strip().upper()
         super().__init__(
             data,
             statuses=kind.statuses,
