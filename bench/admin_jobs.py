@@ -12,22 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import sys
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agriqcert.settings")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+from standalone import start_django  # bench/ is on the path when a bench runs
 
-import django  # noqa: E402
-
-django.setup()
+start_django()
 
 from bson import ObjectId  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402

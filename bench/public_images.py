@@ -17,21 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agriqcert.settings")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("EMBEDDED_WORKER", "false")
+from standalone import start_django  # bench/ is on the path when a bench runs
 
-import django  # noqa: E402
-
-django.setup()
+start_django(EMBEDDED_WORKER="false")
 
 from django.core.cache import caches  # noqa: E402
 from django.core.management import call_command  # noqa: E402
